@@ -1,0 +1,1 @@
+"""Stage 3: DuckDB over the Parquet call log: figures and suggestions."""

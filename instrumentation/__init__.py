@@ -1,0 +1,1 @@
+"""Stage 1: the OpenTelemetry instrumentor for the ``openai`` SDK."""
