@@ -16,15 +16,18 @@ STAGES = ("instrumentation", "collector", "analytics", "dashboard")
 
 
 def build(target: Path = ROOT / "build" / "typecheck") -> Path:
+    """Create or refresh the tree; safe to run while another run uses it."""
     package = target / "callscope"
-    if target.exists():
-        shutil.rmtree(target)
-    package.mkdir(parents=True)
-    for entry in (ROOT / "callscope").iterdir():
-        if entry.name != "__pycache__":
-            (package / entry.name).symlink_to(entry)
-    for stage in STAGES:
-        (package / stage).symlink_to(ROOT / stage)
+    package.mkdir(parents=True, exist_ok=True)
+    wanted = {entry.name: entry for entry in (ROOT / "callscope").iterdir() if entry.name != "__pycache__"}
+    wanted.update({stage: ROOT / stage for stage in STAGES})
+    for link in package.iterdir():
+        if link.name not in wanted or not link.exists():
+            link.unlink() if link.is_symlink() else shutil.rmtree(link)
+    for name, source in wanted.items():
+        link = package / name
+        if not link.is_symlink():
+            link.symlink_to(source)
     return target
 
 
