@@ -15,6 +15,8 @@ ENV_DATA_DIR = "CALLSCOPE_DATA"
 ENV_HASH_KEY = "CALLSCOPE_HASH_KEY"
 ENV_COLLECTOR_TOKEN = "CALLSCOPE_TOKEN"
 ENV_CAPTURE_CONTENT = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+#: A TOML or JSON file of negotiated / custom-model prices (see callscope.analytics.prices).
+ENV_PRICES_FILE = "CALLSCOPE_PRICES"
 
 
 def data_dir(explicit: str | None = None) -> str:
