@@ -19,6 +19,15 @@ SpanKind = Literal["internal", "server", "client", "producer", "consumer"]
 StatusCode = Literal["unset", "ok", "error"]
 
 
+@dataclass(slots=True, frozen=True)
+class SpanEvent:
+    """A span event, e.g. ``exception`` or OpenInference's first-token event."""
+
+    name: str
+    time_ns: int  # Unix epoch nanoseconds
+    attributes: Mapping[str, AttributeValue] = field(default_factory=dict)
+
+
 @dataclass(slots=True)
 class SpanRecord:
     trace_id: str  # 32 lowercase hex digits
@@ -32,5 +41,8 @@ class SpanRecord:
     resource: Mapping[str, AttributeValue] = field(default_factory=dict)
     status_code: StatusCode = "unset"
     status_message: str | None = None
-    #: Instrumentation scope name, e.g. ``callscope.instrumentation`` or ``opentelemetry.instrumentation.openai_v2``.
+    #: Instrumentation scope name, e.g. ``callscope.instrumentation``
+    #: or ``opentelemetry.instrumentation.openai_v2``.
     scope_name: str | None = None
+    #: Span events in order; only ``exception`` and first-token events feed columns.
+    events: Sequence[SpanEvent] = ()

@@ -63,10 +63,18 @@ class Column:
 CALLS: Final[tuple[Column, ...]] = (
     Column("trace_id", "string", "Trace id (32 hex digits); joins with `spans` and other tracing tools."),
     Column("span_id", "string", "Span id of the call (16 hex digits)."),
-    Column("parent_span_id", "string", "Span id of the parent, e.g. the app's request handler; NULL for a root."),
+    Column(
+        "parent_span_id", "string", "Span id of the parent, e.g. the app's request handler; NULL for a root."
+    ),
     Column("start_time", "timestamp", "When the call started (UTC)."),
-    Column("end_time", "timestamp", "When the call ended (UTC); for a stream, when it was exhausted or closed."),
-    Column("duration_ms", "double", "Client-side wall time of the whole logical call, retries and backoff included."),
+    Column(
+        "end_time", "timestamp", "When the call ended (UTC); for a stream, when it was exhausted or closed."
+    ),
+    Column(
+        "duration_ms",
+        "double",
+        "Client-side wall time of the whole logical call, retries and backoff included.",
+    ),
     Column("service_name", "string", "`service.name` of the OTel resource."),
     Column("service_version", "string", "`service.version` of the OTel resource."),
     Column("deployment_environment", "string", "`deployment.environment(.name)` of the OTel resource."),
@@ -84,18 +92,32 @@ CALLS: Final[tuple[Column, ...]] = (
     Column("stream_chunks", "int64", "Chunks the caller received, for streams."),
     Column("input_tokens", "int64", "Input tokens as billed, cached ones included."),
     Column("output_tokens", "int64", "Output tokens as billed, reasoning ones included."),
-    Column("cached_input_tokens", "int64", "Input tokens read from the prompt cache (part of `input_tokens`)."),
-    Column("cache_write_tokens", "int64", "Input tokens written to the prompt cache, where billed (part of `input_tokens`)."),
+    Column(
+        "cached_input_tokens", "int64", "Input tokens read from the prompt cache (part of `input_tokens`)."
+    ),
+    Column(
+        "cache_write_tokens",
+        "int64",
+        "Input tokens written to the prompt cache, where billed (part of `input_tokens`).",
+    ),
     Column("reasoning_tokens", "int64", "Reasoning tokens (part of `output_tokens`)."),
     Column("usage_source", "string", "`api` (exact, from the response) or `estimated`; NULL when unknown."),
-    Column("cost_usd", "double", "Cost in USD (genai-prices at the call's time); NULL when the model's price is unknown."),
+    Column(
+        "cost_usd",
+        "double",
+        "Cost in USD (genai-prices at the call's time); NULL when the model's price is unknown.",
+    ),
     Column("status", "string", "`ok`, `error`, or `incomplete` (stream abandoned or cut)."),
     Column("error_type", "string", "Exception class or `error.type`, e.g. `RateLimitError`."),
     Column("error_code", "string", "API error code, e.g. `rate_limit_exceeded`, `insufficient_quota`."),
     Column("http_status", "int32", "HTTP status of the final attempt."),
     Column("attempts", "int32", "HTTP attempts (1 = no retry)."),
     Column("retry_wait_ms", "double", "Total backoff waited between attempts."),
-    Column("attempt_statuses", "list<string>", "Each attempt's outcome: `200`, `429`, `timeout`, `connection_error`."),
+    Column(
+        "attempt_statuses",
+        "list<string>",
+        "Each attempt's outcome: `200`, `429`, `timeout`, `connection_error`.",
+    ),
     Column("attempt_durations_ms", "list<double>", "Each attempt's duration."),
     Column("server_processing_ms", "double", "`openai-processing-ms` of the final attempt (server time)."),
     Column("request_id", "string", "`x-request-id` of the final attempt."),
@@ -103,7 +125,11 @@ CALLS: Final[tuple[Column, ...]] = (
     Column("ratelimit_remaining_tokens", "int64", "`x-ratelimit-remaining-tokens` of the final attempt."),
     Column("ratelimit_limit_requests", "int64", "`x-ratelimit-limit-requests` of the final attempt."),
     Column("ratelimit_limit_tokens", "int64", "`x-ratelimit-limit-tokens` of the final attempt."),
-    Column("max_output_tokens", "int64", "Requested output cap (`max_tokens`, `max_completion_tokens`, `max_output_tokens`)."),
+    Column(
+        "max_output_tokens",
+        "int64",
+        "Requested output cap (`max_tokens`, `max_completion_tokens`, `max_output_tokens`).",
+    ),
     Column("temperature", "double", "Requested temperature."),
     Column("choice_count", "int32", "Requested `n` (choices)."),
     Column("tool_count", "int32", "Tools offered to the model."),
@@ -117,7 +143,12 @@ CALLS: Final[tuple[Column, ...]] = (
     Column("input_chars", "int64", "Characters in the whole input."),
     Column("input_messages", "int32", "Messages (or input items) in the request."),
     Column("tags", "map<string,string>", "`callscope.tags(...)` and similar labels."),
-    Column("instrumentation", "string", "Who produced the span: `callscope`, `openai-v2`, `openllmetry`, `openinference`."),
+    Column(
+        "instrumentation",
+        "string",
+        "Who produced the span: `callscope`, `openai-v2`, `openllmetry`, `openinference`,"
+        " else its instrumentation scope name.",
+    ),
     Column("attributes", "json", "Every other span attribute."),
     Column("schema_version", "int32", "Version of this schema the row was written with."),
 )
@@ -181,18 +212,48 @@ def arrow_schema(table: str) -> pa.Schema:
 
 
 def markdown() -> str:
-    """The column tables for ``docs/schema.md``."""
+    """``docs/schema.md``: how the files are laid out, then the column table of each table."""
     lines = [
         "# The call log schema",
         "",
-        "<!-- Generated by `python -m callscope.collector.schema --markdown`; do not edit by hand. -->",
+        "<!-- Generated by `python -m callscope.collector.schema --markdown` (`make docs`);",
+        "     do not edit by hand: a test fails when this file and collector/schema.py drift apart. -->",
         "",
-        f"Schema version {SCHEMA_VERSION}. Files live under `<data>/<table>/date=YYYY-MM-DD/*.parquet`;",
-        f"the `{PARTITION_COLUMN}` column comes from that folder name.",
+        f"Schema version {SCHEMA_VERSION}. Files live under",
+        f"`<data>/<table>/{PARTITION_COLUMN}=YYYY-MM-DD/*.parquet` (the day the span started, UTC);",
+        f"the `{PARTITION_COLUMN}` column comes from that folder name. Any Parquet reader works,",
+        "e.g. DuckDB:",
+        "",
+        "```sql",
+        "SELECT request_model, count(*) AS calls, sum(cost_usd) AS usd",
+        "FROM read_parquet('callscope-data/calls/**/*.parquet',",
+        "                  hive_partitioning = true, union_by_name = true)",
+        "GROUP BY ALL ORDER BY usd DESC;",
+        "```",
+        "",
+        "`calls` has one row per model call (GenAI span), whichever instrumentation produced it;",
+        "`spans` has the other spans of the same traces (e.g. the request handler that made the call),",
+        "joined on `trace_id` and `calls.parent_span_id = spans.span_id`.",
     ]
-    for table, columns in TABLES.items():
-        lines += ["", f"## `{table}`", "", "| column | type | meaning |", "|---|---|---|"]
-        lines += [f"| `{c.name}` | {DUCKDB_TYPES[c.kind]} | {c.meaning} |" for c in columns]
+    for table in TABLES:
+        lines += ["", *table_markdown(table).splitlines()]
+    return "\n".join(lines) + "\n"
+
+
+def table_markdown(table: str) -> str:
+    """The column table of one table, in Markdown."""
+    lines = [f"## `{table}`", "", "| column | type | meaning |", "|---|---|---|"]
+    lines += [f"| `{c.name}` | {DUCKDB_TYPES[c.kind]} | {c.meaning} |" for c in TABLES[table]]
+    return "\n".join(lines) + "\n"
+
+
+def table_text(table: str) -> str:
+    """The columns of one table as aligned plain text (``callscope schema --format text``)."""
+    columns = TABLES[table]
+    name_width = max(len(c.name) for c in columns)
+    type_width = max(len(DUCKDB_TYPES[c.kind]) for c in columns)
+    lines = [f"{table} (schema version {SCHEMA_VERSION})"]
+    lines += [f"  {c.name:<{name_width}}  {DUCKDB_TYPES[c.kind]:<{type_width}}  {c.meaning}" for c in columns]
     return "\n".join(lines) + "\n"
 
 
