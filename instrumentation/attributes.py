@@ -73,11 +73,14 @@ STREAM_END: Final = _NS + "stream.end"  # "exhausted" | "closed" | "abandoned" |
 STREAM_CHUNKS: Final = _NS + "stream.chunks"  # chunks the caller received
 TIME_PER_CHUNK_MS: Final = _NS + "stream.time_per_chunk_ms"  # mean gap after the first
 USAGE_SOURCE: Final = _NS + "usage.source"  # "api" | "estimated"
+USAGE_INJECTED: Final = _NS + "stream.usage_injected"  # bool: callscope asked for usage, hid the chunk
+STREAM_RESUMED: Final = _NS + "stream.resumed"  # bool: a Responses stream resumed via retrieve
 
 COST_USD: Final = _NS + "cost.usd"  # absent (not 0) when the model's price is unknown
 COST_INPUT_USD: Final = _NS + "cost.input_usd"
 COST_OUTPUT_USD: Final = _NS + "cost.output_usd"
 PRICE_MODEL: Final = _NS + "cost.price_model"  # genai-prices model id used
+PRICE_PROVIDER: Final = _NS + "cost.price_provider"  # genai-prices provider id used
 
 ERROR_CODE: Final = _NS + "error.code"  # API error code, e.g. "rate_limit_exceeded"
 ERROR_MESSAGE: Final = _NS + "error.message"  # API error message (no content)
@@ -102,6 +105,7 @@ RATELIMIT_RESET_TOKENS_MS: Final = _NS + "ratelimit.reset_tokens_ms"
 # Request shape, without content.
 REQUEST_TOOL_COUNT: Final = _NS + "request.tool_count"
 REQUEST_RESPONSE_FORMAT: Final = _NS + "request.response_format"  # "text", "json_object", "json_schema"
+REQUEST_REASONING_EFFORT: Final = _NS + "request.reasoning_effort"  # "minimal", "low", "medium", "high"
 REQUEST_MESSAGE_COUNT: Final = _NS + "request.message_count"
 REQUEST_INPUT_CHARS: Final = _NS + "request.input_chars"
 REQUEST_PREFIX_CHARS: Final = _NS + "request.prefix_chars"

@@ -1,0 +1,106 @@
+"""One place that decides what happens when callscope's own code fails, and how it logs.
+
+Telemetry must never break the host app: an exception raised by callscope's code
+is logged through structlog and swallowed. Under pytest it is re-raised instead,
+so a bug fails the test that triggered it rather than hiding in a log. The app's
+own exceptions never pass through here; wrappers re-raise those untouched.
+
+Logging: when the app has configured structlog, callscope's events go through the
+app's structlog pipeline. Otherwise structlog renders them into the standard
+``logging`` logger ``callscope.instrumentation`` (so by default only warnings and
+errors reach stderr): a library must never print to the app's stdout, which
+structlog's unconfigured default would do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from types import TracebackType
+from typing import Any
+
+import structlog
+
+__all__ = ["guard", "log", "reraise_internal_errors"]
+
+LOGGER_NAME = "callscope.instrumentation"
+
+
+class _Log:
+    """A structlog logger chosen at each call: the app's pipeline if it configured one."""
+
+    __slots__ = ("_fallback",)
+
+    def __init__(self) -> None:
+        self._fallback: Any = None
+
+    def _logger(self) -> Any:
+        if structlog.is_configured():
+            return structlog.get_logger(LOGGER_NAME)
+        if self._fallback is None:
+            self._fallback = structlog.wrap_logger(
+                logging.getLogger(LOGGER_NAME),
+                processors=[
+                    structlog.processors.format_exc_info,
+                    structlog.processors.KeyValueRenderer(key_order=["event"], drop_missing=True),
+                ],
+                wrapper_class=structlog.stdlib.BoundLogger,
+            )
+        return self._fallback
+
+    def debug(self, event: str, **kw: Any) -> None:
+        self._logger().debug(event, **kw)
+
+    def info(self, event: str, **kw: Any) -> None:
+        self._logger().info(event, **kw)
+
+    def warning(self, event: str, **kw: Any) -> None:
+        self._logger().warning(event, **kw)
+
+    def exception(self, event: str, **kw: Any) -> None:
+        self._logger().exception(event, **kw)
+
+
+log = _Log()
+
+#: ``None``: re-raise when running under pytest (``PYTEST_CURRENT_TEST`` is set).
+#: Tests that check the swallowing itself set this to ``False``.
+reraise_internal_errors: bool | None = None
+
+
+def _should_reraise() -> bool:
+    if reraise_internal_errors is not None:
+        return reraise_internal_errors
+    return "PYTEST_CURRENT_TEST" in os.environ
+
+
+class _Guard:
+    """``with guard:`` runs a block of callscope code that must not hurt the caller.
+
+    A plain class rather than ``@contextmanager``: it sits on the hot path of every
+    traced call, and entering it costs a couple of attribute lookups.
+    """
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        if exc_type is None or not issubclass(exc_type, Exception):
+            return False  # KeyboardInterrupt and friends are never ours to swallow
+        if _should_reraise():
+            return False
+        with contextlib.suppress(Exception):  # a broken logging setup must not break the app either
+            log.exception("callscope internal error (swallowed; the call itself is unaffected)")
+        return True
+
+
+#: The shared guard; stateless, so one instance serves every thread and task.
+guard = _Guard()
