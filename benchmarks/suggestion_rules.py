@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 
 from callscope.analytics.connection import connect  # noqa: E402
-from callscope.analytics.suggestions import DEFAULT_RULES, RuleContext, run_rules  # noqa: E402
+from callscope.analytics.suggestions import DEFAULT_RULES, Finding, Rule, RuleContext, run_rules  # noqa: E402
 
 from benchmarks.datagen import dataset_for  # noqa: E402
 
@@ -65,7 +65,11 @@ def measure(rows: int, repeat: int, threads: int | None) -> dict[str, tuple[floa
         )
         con.execute("DROP TABLE floor_scan")
         for rule in DEFAULT_RULES:
-            results[rule.__module__.rsplit(".", 1)[-1]] = best_of(lambda rule=rule: list(rule(ctx)), repeat)
+
+            def run_one(rule: Rule = rule) -> list[Finding]:
+                return list(rule(ctx))
+
+            results[rule.__module__.rsplit(".", 1)[-1]] = best_of(run_one, repeat)
         results[ALL] = best_of(lambda: run_rules(ctx), repeat)
         results["findings"] = (float(len(run_rules(ctx))), 0.0)
     return results

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "instrument", "tags", "uninstrument", "CallscopeError"]
+__all__ = ["CallscopeError", "__version__", "instrument", "tags", "uninstrument"]
 
 from callscope.errors import CallscopeError
 

@@ -35,8 +35,8 @@ def test_instrumenting_imports_nothing_heavy() -> None:
     # A fresh interpreter: instrumenting an app must not load DuckDB, Streamlit or pyarrow.
     code = (
         "import sys, callscope, callscope.instrumentation, callscope.instrumentation.attributes\n"
-        "heavy = %r\n"
-        "print(','.join(m for m in heavy if m in sys.modules))\n" % (HEAVY,)
+        f"heavy = {HEAVY!r}\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
