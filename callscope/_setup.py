@@ -26,8 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-import structlog
-
+from callscope._log import get_logger
 from callscope.config import ENV_HASH_KEY, env_flag
 from callscope.config import data_dir as resolve_data_dir
 from callscope.errors import ConfigError
@@ -36,7 +35,7 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
     from opentelemetry.sdk.trace.export import SpanExporter
 
-log = structlog.get_logger("callscope")
+log = get_logger("callscope")
 
 __all__ = ["Instrumentation", "instrument", "uninstrument"]
 

@@ -19,17 +19,18 @@ import weakref
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-import structlog
 from callscope.collector.records import SpanEvent, SpanRecord
 from callscope.collector.writer import DEFAULT_MAX_AGE_S, DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS, DatasetWriter
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.trace import SpanKind, StatusCode
 
+from callscope._log import get_logger
+
 if TYPE_CHECKING:
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import ReadableSpan
 
-log = structlog.get_logger("callscope.collector")
+log = get_logger("callscope.collector")
 
 _KINDS: Final = {
     SpanKind.INTERNAL: "internal",

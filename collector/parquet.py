@@ -13,14 +13,15 @@ import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-import structlog
 from callscope.collector.coerce import coerce_column
 from callscope.collector.schema import arrow_schema
+
+from callscope._log import get_logger
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-log = structlog.get_logger("callscope.collector")
+log = get_logger("callscope.collector")
 
 COMPRESSION: Final = "zstd"
 

@@ -45,7 +45,6 @@ from collections.abc import Iterable, Mapping
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Final
 
-import structlog
 from callscope.collector.errors import CollectorError, StorageError
 from callscope.collector.normalize import span_values
 from callscope.collector.parquet import encode_batches, to_record_batch
@@ -53,10 +52,12 @@ from callscope.collector.records import SpanRecord
 from callscope.collector.schema import PARTITION_COLUMN, TABLES, column_names
 from callscope.collector.storage import LocalStorage, Storage, open_storage
 
+from callscope._log import get_logger
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
-log = structlog.get_logger("callscope.collector")
+log = get_logger("callscope.collector")
 
 DEFAULT_MAX_ROWS: Final = 100_000
 DEFAULT_MAX_BYTES: Final = 64 * 2**20

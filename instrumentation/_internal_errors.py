@@ -5,64 +5,25 @@ is logged through structlog and swallowed. Under pytest it is re-raised instead,
 so a bug fails the test that triggered it rather than hiding in a log. The app's
 own exceptions never pass through here; wrappers re-raise those untouched.
 
-Logging: when the app has configured structlog, callscope's events go through the
-app's structlog pipeline. Otherwise structlog renders them into the standard
-``logging`` logger ``callscope.instrumentation`` (so by default only warnings and
-errors reach stderr): a library must never print to the app's stdout, which
-structlog's unconfigured default would do.
+Logging goes through :mod:`callscope._log` (the app's structlog pipeline if it has
+one, else the standard ``logging`` logger ``callscope.instrumentation``; never the
+app's stdout).
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 from types import TracebackType
-from typing import Any
 
-import structlog
+from callscope._log import get_logger
 
 __all__ = ["guard", "log", "reraise_internal_errors"]
 
 LOGGER_NAME = "callscope.instrumentation"
 
 
-class _Log:
-    """A structlog logger chosen at each call: the app's pipeline if it configured one."""
-
-    __slots__ = ("_fallback",)
-
-    def __init__(self) -> None:
-        self._fallback: Any = None
-
-    def _logger(self) -> Any:
-        if structlog.is_configured():
-            return structlog.get_logger(LOGGER_NAME)
-        if self._fallback is None:
-            self._fallback = structlog.wrap_logger(
-                logging.getLogger(LOGGER_NAME),
-                processors=[
-                    structlog.processors.format_exc_info,
-                    structlog.processors.KeyValueRenderer(key_order=["event"], drop_missing=True),
-                ],
-                wrapper_class=structlog.stdlib.BoundLogger,
-            )
-        return self._fallback
-
-    def debug(self, event: str, **kw: Any) -> None:
-        self._logger().debug(event, **kw)
-
-    def info(self, event: str, **kw: Any) -> None:
-        self._logger().info(event, **kw)
-
-    def warning(self, event: str, **kw: Any) -> None:
-        self._logger().warning(event, **kw)
-
-    def exception(self, event: str, **kw: Any) -> None:
-        self._logger().exception(event, **kw)
-
-
-log = _Log()
+log = get_logger(LOGGER_NAME)
 
 #: ``None``: re-raise when running under pytest (``PYTEST_CURRENT_TEST`` is set).
 #: Tests that check the swallowing itself set this to ``False``.
