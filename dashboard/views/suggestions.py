@@ -9,6 +9,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 import streamlit as st
+from callscope.analytics.suggestions import Thresholds
 from callscope.dashboard import charts, data, formatting, page
 from callscope.dashboard.state import FilterState
 from callscope.dashboard.widgets import explorer_link
@@ -185,8 +186,7 @@ def render() -> None:
     count.metric("Suggestions", formatting.count(len(findings)), border=True)
     if observed:
         st.caption(
-            f"Extrapolated from {observed:,.1f} days of calls. "
-            f"Prices: {(report.get('prices') or {}).get('source', '')}."
+            f"{_extrapolation_text(observed)} Prices: {(report.get('prices') or {}).get('source', '')}."
         )
     _by_kind(findings)
     for rank, finding in enumerate(findings[:CARDS], start=1):
@@ -200,3 +200,14 @@ def render() -> None:
 
 if __name__ == "__main__":
     render()
+
+
+def _extrapolation_text(observed_days: float) -> str:
+    """How the 30-day figures were scaled, in words: a short window is counted as the rules' minimum."""
+    observed = formatting.duration(observed_days * 86_400_000)
+    text = f"Savings per 30 days are extrapolated from {observed} of calls"
+    shortest = Thresholds().min_extrapolation_days
+    if observed_days < shortest:
+        unit = "day" if shortest == 1 else "days"
+        text += f" (counted as {shortest:g} {unit}, the shortest period callscope extrapolates from)"
+    return text + "."

@@ -60,3 +60,14 @@ def test_changes_against_the_previous_period() -> None:
 def test_moment_is_utc() -> None:
     assert formatting.moment(datetime(2026, 11, 28, 23, 59, 47, tzinfo=UTC)) == "2026-11-28 23:59 UTC"
     assert formatting.moment(None) == "—"
+
+
+def test_the_suggestions_page_says_how_savings_were_extrapolated() -> None:
+    from callscope.dashboard.views.suggestions import _extrapolation_text
+
+    assert _extrapolation_text(7.2) == "Savings per 30 days are extrapolated from 7.2 days of calls."
+    # The demo's half minute of calls is scaled as one day, and the page must not claim "0.0 days".
+    assert _extrapolation_text(30 / 86_400) == (
+        "Savings per 30 days are extrapolated from 30.0 s of calls "
+        "(counted as 1 day, the shortest period callscope extrapolates from)."
+    )
