@@ -160,6 +160,17 @@ def _by_kind(findings: list[Mapping[str, Any]]) -> None:
     st.altair_chart(chart, width="stretch")
 
 
+def _extrapolation_text(observed_days: float) -> str:
+    """How the 30-day figures were scaled, in words: a short window is counted as the rules' minimum."""
+    observed = formatting.duration(observed_days * 86_400_000)
+    text = f"Savings per 30 days are extrapolated from {observed} of calls"
+    shortest = Thresholds().min_extrapolation_days
+    if observed_days < shortest:
+        unit = "day" if shortest == 1 else "days"
+        text += f" (counted as {shortest:g} {unit}, the shortest period callscope extrapolates from)"
+    return text + "."
+
+
 def render() -> None:
     state = page.start(
         "Suggestions",
@@ -200,14 +211,3 @@ def render() -> None:
 
 if __name__ == "__main__":
     render()
-
-
-def _extrapolation_text(observed_days: float) -> str:
-    """How the 30-day figures were scaled, in words: a short window is counted as the rules' minimum."""
-    observed = formatting.duration(observed_days * 86_400_000)
-    text = f"Savings per 30 days are extrapolated from {observed} of calls"
-    shortest = Thresholds().min_extrapolation_days
-    if observed_days < shortest:
-        unit = "day" if shortest == 1 else "days"
-        text += f" (counted as {shortest:g} {unit}, the shortest period callscope extrapolates from)"
-    return text + "."
