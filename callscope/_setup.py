@@ -66,7 +66,10 @@ class Instrumentation:
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         """Export everything buffered and write it out now."""
-        flushed = bool(self.processor.force_flush(timeout_millis))
+        from callscope.instrumentation import flush
+
+        finished = flush(timeout_millis / 1000)  # the calls that ended become spans first
+        flushed = bool(self.processor.force_flush(timeout_millis)) and finished
         return bool(self.exporter.force_flush(timeout_millis)) and flushed
 
 

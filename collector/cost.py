@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from callscope.instrumentation._cost import PriceBook
+from callscope.instrumentation.pricing import PriceBook
 
 #: ``gen_ai.provider.name`` values -> genai-prices provider ids.
 PROVIDER_IDS: Final[dict[str, str]] = {

@@ -1,10 +1,20 @@
-"""One logical API call: its span, what it asked, what came back, and how it ended.
+"""One logical API call: what it asked, what came back, how it ended, and its span.
 
-A :class:`Call` is created by the request hook when the SDK starts a traced
-request, collects facts while the call runs (attempts, headers, usage, stream
-chunks) in plain slots, and writes them to the span in one ``set_attributes``
-when the call ends. Ending is idempotent: whichever path comes first (return,
-exception, stream exhaustion, ``close()``, garbage collection) wins.
+A :class:`Call` lives in two halves:
+
+* **On the calling thread**, only what must happen there: the request hook creates
+  it (the parent context and tags where the call was made, the request shape,
+  which has to be computed before the caller can mutate its ``messages``, and the
+  start time); while the call runs it collects facts in plain slots (attempts,
+  headers, usage and ids from the response, stream chunks); ending it stamps the
+  end time and hands it to the finisher. Ending is idempotent: whichever path
+  comes first (return, exception, stream exhaustion, ``close()``, garbage
+  collection) wins.
+* **On the finisher thread** (:mod:`._finisher`), :meth:`Call.complete` turns the
+  facts into the span (started with the call's own start time and parent, ended
+  with its end time), the cost, the header attributes and the metrics.
+
+With ``instrument(finish_in_background=False)`` :meth:`Call.complete` runs inline instead.
 """
 
 from __future__ import annotations
@@ -15,14 +25,16 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from callscope.instrumentation import attributes as A
-from callscope.instrumentation._cost import PriceBook
 from callscope.instrumentation._endpoint import Endpoint
+from callscope.instrumentation._finisher import FINISHER
 from callscope.instrumentation._headers import header_attributes
 from callscope.instrumentation._internal_errors import guard
 from callscope.instrumentation._metrics import Instruments
 from callscope.instrumentation._request_shape import Hasher
-from callscope.instrumentation.tags import tag_attributes
-from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+from callscope.instrumentation.pricing import PriceBook
+from callscope.instrumentation.tags import local_tags, tag_attributes
+from opentelemetry import context as otel_context
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 __all__ = ["Call", "Config", "StreamAccumulator", "Surface"]
 
@@ -39,6 +51,8 @@ class Config:
     hasher: Hasher
     capture_content: bool
     inject_stream_usage: bool
+    #: Build spans and metrics on the finisher thread (the default) rather than inline.
+    finish_in_background: bool = True
 
 
 class StreamAccumulator(Protocol):
@@ -100,13 +114,16 @@ class Call:
         "cache_write_tokens",
         "cached_tokens",
         "config",
+        "end_ns",
         "ended",
         "endpoint",
+        "exc",
         "hide_usage_chunk",
         "input_tokens",
         "last_headers",
         "last_status",
         "output_tokens",
+        "parent",
         "reasoning_tokens",
         "request_model",
         "request_service_tier",
@@ -114,12 +131,14 @@ class Call:
         "response_service_tier",
         "retry_after",
         "retry_waits",
-        "span",
         "start_ns",
+        "status",
         "stream_acc",
+        "stream_end",
         "streamed",
         "surface",
         "t0",
+        "tags",
         "usage_source",
     )
 
@@ -138,6 +157,7 @@ class Call:
         self.ended = False
         self.hide_usage_chunk = False
         self.stream_acc: StreamAccumulator | None = None
+        self.stream_end: str | None = None
         self.request_model: str | None = None
         self.response_model: str | None = None
         self.request_service_tier: str | None = None
@@ -155,25 +175,19 @@ class Call:
         self.retry_after: list[float] = []
         self.last_headers: Any = None
         self.last_status: int | None = None
-        self.attrs: dict[str, Any] = tag_attributes()  # the tags where the call was made
-        surface.start(self, body)  # fills request_model and the request-shape attributes
-        # Only what samplers may look at goes in at the start; the rest is set once, at the end.
-        start: dict[str, Any] = {A.OPERATION: surface.operation, A.PROVIDER: endpoint.provider}
-        if self.request_model is not None:
-            start[A.REQUEST_MODEL] = self.request_model
-        if endpoint.address is not None:
-            start[A.SERVER_ADDRESS] = endpoint.address
-            if endpoint.port is not None:
-                start[A.SERVER_PORT] = endpoint.port
+        self.status = OK
+        self.exc: BaseException | None = None
+        self.end_ns = 0
+        # Where the call was made: the span's parent (and baggage), and the tags. Both immutable.
+        self.parent = otel_context.get_current()
+        self.tags = local_tags()
+        self.attrs: dict[str, Any] = {}
+        surface.start(self, body)  # request_model and the request shape, before the caller can mutate it
         self.attrs[A.API_TYPE] = surface.api_type
         if streamed:
             self.attrs[A.STREAM] = True
-        name = f"{surface.operation} {self.request_model}" if self.request_model else surface.operation
         self.start_ns = time.time_ns()
         self.t0 = time.perf_counter()
-        self.span = config.tracer.start_span(
-            name, kind=SpanKind.CLIENT, attributes=start, start_time=self.start_ns
-        )
 
     # --- facts arriving while the call runs -----------------------------------------------
 
@@ -206,14 +220,15 @@ class Call:
         self.retry_waits.append(wait_ms)
         self.retry_after.append(retry_after_ms or 0.0)
 
-    # --- ending --------------------------------------------------------------------------
+    # --- ending (calling thread) ------------------------------------------------------------
 
     def end_with_result(self, result: Any) -> None:
         with guard:
+            # Read now: the caller owns the result object from here on.
             status = self.surface.record(self, result)
             self.end(status)
             return
-        self.end(OK)  # recording failed (swallowed): still end the span
+        self.end(OK)  # recording failed (swallowed): still end the call
 
     def end_with_error(self, exc: BaseException) -> None:
         self.end(ERROR if isinstance(exc, Exception) else INCOMPLETE, exc=exc)
@@ -222,37 +237,91 @@ class Call:
         """End a streamed call: ``how`` is exhausted | closed | abandoned | error."""
         if self.ended:
             return
-        status = INCOMPLETE
-        acc = self.stream_acc
-        with guard:
-            if acc is not None:
-                content_status = acc.finish(self)
-                if how == "exhausted":
-                    status = content_status
-                self.attrs[A.STREAM_CHUNKS] = acc.chunks
-                if acc.outputs:
-                    self.attrs[A.TIME_TO_FIRST_CHUNK] = acc.first - self.t0
-                    if acc.outputs > 1:
-                        self.attrs[A.TIME_PER_CHUNK_MS] = (acc.last - acc.first) * 1000.0 / (acc.outputs - 1)
-        if how == "error":
-            status = ERROR
+        self.stream_end = how
         self.attrs[A.STREAM_END] = how
-        self.end(status, exc=exc)
+        if how == "closed" and self.stream_acc is not None:
+            # After close() the caller may still iterate chunks the SDK had buffered: take what
+            # was seen up to now. (Other endings stop the iterator, so the finisher reads it.)
+            with guard:
+                self._stream_facts()
+        self.end(ERROR if how == "error" else INCOMPLETE, exc=exc)
 
     def end(self, status: str, *, exc: BaseException | None = None) -> None:
         if self.ended:
             return
         self.ended = True
-        end_ns = time.time_ns()
-        with guard:
-            self._finish(status, exc, end_ns)
-            return
-        self.span.end(end_time=end_ns)  # _finish failed: at least never leak an open span
+        self.end_ns = time.time_ns()
+        self.status = status
+        self.exc = exc
+        if self.config.finish_in_background:
+            FINISHER.submit(self)
+        else:
+            self.complete()
 
-    def _finish(self, status: str, exc: BaseException | None, end_ns: int) -> None:
+    # --- completing (finisher thread) ---------------------------------------------------------
+
+    def complete(self) -> None:
+        """Start and end the span with the call's own times and parent, then record the metrics."""
+        status = self.status
+        if self.stream_acc is not None:
+            content_status = INCOMPLETE
+            with guard:
+                content_status = self._stream_facts()
+            if self.stream_end == "exhausted":
+                status = content_status
+        error_type: str | None = None
+        with guard:
+            error_type = self._end_attributes(status)
+        span: Span | None = None
+        try:
+            with guard:
+                span = self._start_span()
+                if span.is_recording():
+                    span.set_attributes(self.attrs)
+                    if status == ERROR:
+                        span.set_status(Status(StatusCode.ERROR, error_type))
+        finally:
+            if span is not None:
+                span.end(end_time=self.end_ns)  # whatever failed above, never leave a span open
+        with guard:
+            self._record_metrics(error_type)
+        # Drop what the call held on to (the exception's frames, headers) as soon as it is done.
+        self.exc = self.last_headers = None
+
+    def _stream_facts(self) -> str:
+        """What the stream's accumulator saw, into the attributes; the status its content implies."""
+        acc, self.stream_acc = self.stream_acc, None
+        if acc is None:
+            return INCOMPLETE
+        attrs = self.attrs
+        attrs[A.STREAM_CHUNKS] = acc.chunks
+        if acc.outputs:
+            attrs[A.TIME_TO_FIRST_CHUNK] = acc.first - self.t0
+            if acc.outputs > 1:
+                attrs[A.TIME_PER_CHUNK_MS] = (acc.last - acc.first) * 1000.0 / (acc.outputs - 1)
+        return acc.finish(self)
+
+    def _start_span(self) -> Span:
+        surface, endpoint = self.surface, self.endpoint
+        # Only what samplers may look at goes in at the start, as an inline span would have it.
+        start: dict[str, Any] = {A.OPERATION: surface.operation, A.PROVIDER: endpoint.provider}
+        if self.request_model is not None:
+            start[A.REQUEST_MODEL] = self.request_model
+        if endpoint.address is not None:
+            start[A.SERVER_ADDRESS] = endpoint.address
+            if endpoint.port is not None:
+                start[A.SERVER_PORT] = endpoint.port
+        name = f"{surface.operation} {self.request_model}" if self.request_model else surface.operation
+        return self.config.tracer.start_span(
+            name, context=self.parent, kind=SpanKind.CLIENT, attributes=start, start_time=self.start_ns
+        )
+
+    def _end_attributes(self, status: str) -> str | None:
+        """Everything known at the end, into ``attrs``; returns the ``error.type`` if any."""
         attrs = self.attrs
         attrs[A.STATUS] = status
         error_type: str | None = None
+        exc = self.exc
         if exc is not None:
             error_type = type(exc).__qualname__
             attrs[A.ERROR_TYPE] = error_type
@@ -266,26 +335,34 @@ class Call:
             attrs[A.RESPONSE_SERVICE_TIER] = self.response_service_tier
         self._usage_and_cost(attrs)
         self._attempts(attrs)
-        span = self.span
-        if span.is_recording():
-            span.set_attributes(attrs)
-            if status == ERROR:
-                span.set_status(Status(StatusCode.ERROR, error_type))
-        span.end(end_time=end_ns)
+        tag_attributes(self.tags, self.parent, attrs)
+        return error_type
+
+    def _record_metrics(self, error_type: str | None) -> None:
         instruments = self.config.instruments
-        if instruments is not None:
-            ttfc = attrs.get(A.TIME_TO_FIRST_CHUNK)
-            per_chunk = attrs.get(A.TIME_PER_CHUNK_MS)
-            instruments.record(
-                self._metric_attributes(),
-                duration_s=(end_ns - self.start_ns) / 1e9,
-                error_type=error_type,
-                input_tokens=self.input_tokens,
-                output_tokens=self.output_tokens,
-                ttfc_s=ttfc,
-                time_per_chunk_s=per_chunk / 1000.0 if per_chunk is not None else None,
-                cost_usd=attrs.get(A.COST_USD),
-            )
+        if instruments is None:
+            return
+        attrs, endpoint = self.attrs, self.endpoint
+        per_chunk = attrs.get(A.TIME_PER_CHUNK_MS)
+        instruments.record(
+            (
+                self.surface.operation,
+                endpoint.provider,
+                self.request_model,
+                self.response_model,
+                endpoint.address,
+                endpoint.port,
+                self.response_service_tier,
+            ),
+            context=self.parent,
+            duration_s=(self.end_ns - self.start_ns) / 1e9,
+            error_type=error_type,
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            ttfc_s=attrs.get(A.TIME_TO_FIRST_CHUNK),
+            time_per_chunk_s=per_chunk / 1000.0 if per_chunk is not None else None,
+            cost_usd=attrs.get(A.COST_USD),
+        )
 
     def _usage_and_cost(self, attrs: dict[str, Any]) -> None:
         if self.usage_source is None:
@@ -337,21 +414,6 @@ class Call:
         attrs[A.RETRY_WAIT_MS] = sum(self.retry_waits, 0.0)
         if self.retry_waits:
             attrs[A.RETRY_AFTER_MS] = self.retry_after
-
-    def _metric_attributes(self) -> dict[str, Any]:
-        endpoint = self.endpoint
-        out: dict[str, Any] = {A.OPERATION: self.surface.operation, A.PROVIDER: endpoint.provider}
-        if self.request_model is not None:
-            out[A.REQUEST_MODEL] = self.request_model
-        if self.response_model is not None:
-            out[A.RESPONSE_MODEL] = self.response_model
-        if endpoint.address is not None:
-            out[A.SERVER_ADDRESS] = endpoint.address
-            if endpoint.port is not None:
-                out[A.SERVER_PORT] = endpoint.port
-        if self.response_service_tier is not None:
-            out[A.RESPONSE_SERVICE_TIER] = self.response_service_tier
-        return out
 
 
 def _error_details(exc: BaseException, attrs: dict[str, Any], call: Call) -> None:

@@ -18,7 +18,7 @@ from types import TracebackType
 
 from callscope._log import get_logger
 
-__all__ = ["guard", "log", "reraise_internal_errors"]
+__all__ = ["guard", "log", "reraise_internal_errors", "reraise_now"]
 
 LOGGER_NAME = "callscope.instrumentation"
 
@@ -30,7 +30,8 @@ log = get_logger(LOGGER_NAME)
 reraise_internal_errors: bool | None = None
 
 
-def _should_reraise() -> bool:
+def reraise_now() -> bool:
+    """Whether an internal error should propagate (under pytest) rather than be logged."""
     if reraise_internal_errors is not None:
         return reraise_internal_errors
     return "PYTEST_CURRENT_TEST" in os.environ
@@ -56,7 +57,7 @@ class _Guard:
     ) -> bool:
         if exc_type is None or not issubclass(exc_type, Exception):
             return False  # KeyboardInterrupt and friends are never ours to swallow
-        if _should_reraise():
+        if reraise_now():
             return False
         with contextlib.suppress(Exception):  # a broken logging setup must not break the app either
             log.exception("callscope internal error (swallowed; the call itself is unaffected)")

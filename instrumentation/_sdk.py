@@ -37,8 +37,6 @@ from callscope.instrumentation._headers import retry_after_ms
 from callscope.instrumentation._internal_errors import guard, log
 from callscope.instrumentation._raw import track_raw_response
 from callscope.instrumentation._stream import attach_stream
-from opentelemetry import context as otel_context
-from opentelemetry import trace
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 __all__ = ["SUPPORTED_OPENAI", "Patch", "install", "uninstall"]
@@ -103,9 +101,9 @@ def _begin(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[
     with guard:
         json_data = options.json_data
         body: Mapping[str, Any] = json_data if isinstance(json_data, Mapping) else {}
-        call = Call(config, surface, endpoint_of(client), body, streamed)  # the span starts here
+        call = Call(config, surface, endpoint_of(client), body, streamed)  # the call's start
     if call is None:
-        return None  # failed before any span existed: the call simply goes untraced
+        return None  # failed before the call was captured: it simply goes untraced
     if streamed and surface in _INJECTABLE and config.inject_stream_usage:
         with guard:  # failing here only means no injected usage
             new_options = _with_usage_requested(options, body)
@@ -116,9 +114,9 @@ def _begin(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[
                     kwargs = {**kwargs, "options": new_options}
                 call.hide_usage_chunk = True
                 call.attrs[A.USAGE_INJECTED] = True
-    token = _CURRENT.set(call)
-    otel_token = otel_context.attach(trace.set_span_in_context(call.span))
-    return call, args, kwargs, token, otel_token
+    # The span itself is built by the finisher once the call has ended, so it is not the current
+    # span while the SDK runs (nothing in the SDK or httpx2 reads it; the caller's span is current).
+    return call, args, kwargs, _CURRENT.set(call)
 
 
 def _with_usage_requested(options: Any, body: Mapping[str, Any]) -> Any:
@@ -133,11 +131,6 @@ def _with_usage_requested(options: Any, body: Mapping[str, Any]) -> Any:
     update = {"json_data": {**body, "stream_options": requested}}
     copy = getattr(options, "model_copy", None) or options.copy  # pydantic 2, else 1
     return copy(update=update)
-
-
-def _detach(token: Any, otel_token: Any) -> None:
-    otel_context.detach(otel_token)
-    _CURRENT.reset(token)
 
 
 def _failed(call: Call, exc: BaseException) -> None:
@@ -172,14 +165,14 @@ def _make_request(original: Callable[..., Any]) -> Callable[..., Any]:
             begun = _begin(self, args, kwargs)
             if begun is None:
                 return await original(self, *args, **kwargs)
-            call, args, kwargs, token, otel_token = begun
+            call, args, kwargs, token = begun
             try:
                 result = await original(self, *args, **kwargs)
             except BaseException as exc:
-                _detach(token, otel_token)
+                _CURRENT.reset(token)
                 _failed(call, exc)
                 raise
-            _detach(token, otel_token)
+            _CURRENT.reset(token)
             _succeeded(call, result)
             return result
 
@@ -190,14 +183,14 @@ def _make_request(original: Callable[..., Any]) -> Callable[..., Any]:
         begun = _begin(self, args, kwargs)
         if begun is None:
             return original(self, *args, **kwargs)
-        call, args, kwargs, token, otel_token = begun
+        call, args, kwargs, token = begun
         try:
             result = original(self, *args, **kwargs)
         except BaseException as exc:
-            _detach(token, otel_token)
+            _CURRENT.reset(token)
             _failed(call, exc)
             raise
-        _detach(token, otel_token)
+        _CURRENT.reset(token)
         _succeeded(call, result)
         return result
 

@@ -8,20 +8,22 @@ from typing import Any
 
 from callscope.instrumentation._call import Config
 from callscope.instrumentation._content import capture_content_from_env
-from callscope.instrumentation._cost import PriceBook
+from callscope.instrumentation._finisher import flush, hook_provider
 from callscope.instrumentation._internal_errors import guard
 from callscope.instrumentation._metrics import Instruments
 from callscope.instrumentation._request_shape import Hasher, resolve_hash_key
 from callscope.instrumentation.errors import InstrumentationError
+from callscope.instrumentation.pricing import PriceBook
 from opentelemetry import metrics, trace
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 
 from callscope import __version__
 from callscope.config import env_flag
 
-__all__ = ["ENV_INJECT_STREAM_USAGE", "OpenAIInstrumentor"]
+__all__ = ["ENV_FINISH_IN_BACKGROUND", "ENV_INJECT_STREAM_USAGE", "OpenAIInstrumentor"]
 
 ENV_INJECT_STREAM_USAGE = "CALLSCOPE_INJECT_STREAM_USAGE"
+ENV_FINISH_IN_BACKGROUND = "CALLSCOPE_FINISH_IN_BACKGROUND"
 _SCOPE = "callscope.instrumentation.openai"
 _SCHEMA_URL = "https://opentelemetry.io/schemas/1.41.1"  # the GenAI names callscope emits
 
@@ -45,8 +47,17 @@ class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         Ask for usage on streamed chat completions (``stream_options.include_usage``) and
         hide the extra chunk from the caller. Default ``$CALLSCOPE_INJECT_STREAM_USAGE``,
         else on. Turn off for an OpenAI-compatible server that rejects ``stream_options``.
+    ``finish_in_background``
+        Build each call's span and metrics on a background thread once the call has ended
+        (default ``$CALLSCOPE_FINISH_IN_BACKGROUND``, else on), so the app's thread only
+        captures the facts. Spans keep the call's own start/end times and parent; they are
+        exported a moment later, as with a ``BatchSpanProcessor``: ``TracerProvider.force_flush()``,
+        ``shutdown()``, metric collection, :meth:`uninstrument` and interpreter exit wait for
+        them, and :func:`callscope.instrumentation.flush` does on demand. Turn off where a
+        thread cannot run (uWSGI without ``--enable-threads``) or to export inline.
 
-    Instrumenting twice is harmless; :meth:`uninstrument` restores the SDK exactly.
+    Instrumenting twice is harmless; :meth:`uninstrument` restores the SDK exactly and
+    finishes the calls that had ended.
     """
 
     _lock = threading.Lock()
@@ -66,6 +77,8 @@ class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             self._patches = []
             with guard:  # an SDK we cannot patch means no tracing, never a broken app
                 self._patches = _sdk.install(config)
+                if self._patches and config.finish_in_background:
+                    hook_provider(kwargs.get("tracer_provider") or trace.get_tracer_provider())
 
     def _uninstrument(self, **kwargs: Any) -> None:
         from callscope.instrumentation import _sdk
@@ -74,6 +87,7 @@ class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             patches = getattr(self, "_patches", None) or []
             self._patches = []
             _sdk.uninstall(patches)
+        flush()  # outside the lock: the calls that ended before this become spans now
 
 
 def _build_config(kwargs: dict[str, Any]) -> Config:
@@ -83,18 +97,21 @@ def _build_config(kwargs: dict[str, Any]) -> Config:
         "hash_key",
         "capture_content",
         "inject_stream_usage",
+        "finish_in_background",
     }
     if unknown:
         raise InstrumentationError(f"unknown instrument() option(s): {', '.join(sorted(unknown))}")
-    tracer = trace.get_tracer(
-        _SCOPE, __version__, tracer_provider=kwargs.get("tracer_provider"), schema_url=_SCHEMA_URL
-    )
+    tracer_provider = kwargs.get("tracer_provider")
+    tracer = trace.get_tracer(_SCOPE, __version__, tracer_provider=tracer_provider, schema_url=_SCHEMA_URL)
     meter_provider = kwargs.get("meter_provider")
     meter = metrics.get_meter(_SCOPE, __version__, meter_provider=meter_provider, schema_url=_SCHEMA_URL)
     capture = kwargs.get("capture_content")
     inject = kwargs.get("inject_stream_usage")
     if inject is None:
         inject = env_flag(ENV_INJECT_STREAM_USAGE, default=True)
+    background = kwargs.get("finish_in_background")
+    if background is None:
+        background = env_flag(ENV_FINISH_IN_BACKGROUND, default=True)
     hash_key = kwargs.get("hash_key")
     try:
         key = resolve_hash_key(hash_key)
@@ -107,4 +124,5 @@ def _build_config(kwargs: dict[str, Any]) -> Config:
         hasher=Hasher(key),
         capture_content=capture_content_from_env() if capture is None else bool(capture),
         inject_stream_usage=bool(inject),
+        finish_in_background=bool(background),
     )

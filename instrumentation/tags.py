@@ -32,6 +32,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from callscope.instrumentation.attributes import TAG_PREFIX
 from opentelemetry import baggage
+from opentelemetry.context import Context
 
 __all__ = ["bind_context", "current_tags", "tags"]
 
@@ -101,17 +102,25 @@ def current_tags() -> Mapping[str, str]:
     return MappingProxyType({**from_baggage, **local})
 
 
-def tag_attributes() -> dict[str, Any]:
-    """``{"callscope.tag.<key>": value}`` for the current context (the instrumentation's view)."""
-    local = _TAGS.get()
-    from_baggage = _baggage_tags()
+def local_tags() -> Mapping[str, str]:
+    """The :func:`tags` in effect here (an immutable mapping: safe to read later, on another thread)."""
+    return _TAGS.get()
+
+
+def tag_attributes(local: Mapping[str, str], context: Context, out: dict[str, Any]) -> None:
+    """Add ``{"callscope.tag.<key>": value}`` to ``out``: baggage in ``context``, then ``local`` tags.
+
+    The instrumentation's view, computed after the call from what it captured when it started.
+    """
+    from_baggage = _baggage_tags(context)
     if from_baggage:
         local = {**from_baggage, **local}
-    return {TAG_PREFIX + key: value for key, value in local.items()}
+    for key, value in local.items():
+        out[TAG_PREFIX + key] = value
 
 
-def _baggage_tags() -> dict[str, str]:
-    entries = baggage.get_all()
+def _baggage_tags(context: Context | None = None) -> dict[str, str]:
+    entries = baggage.get_all(context)
     if not entries:
         return {}
     n = len(TAG_PREFIX)

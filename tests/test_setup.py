@@ -109,6 +109,7 @@ assert setup.tracer_provider is provider and not setup.owns_provider
 with trace.get_tracer("app").start_as_current_span("GET /ask"):
     for _ in range(3):
         client().chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+assert provider.force_flush()  # callscope builds the call spans on a background thread
 print(len(mine.get_finished_spans()))
 callscope.uninstrument()
 client().chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])

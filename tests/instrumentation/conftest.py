@@ -37,6 +37,8 @@ class Telemetry:
         )
 
     def spans(self) -> list[ReadableSpan]:
+        # Spans are built on callscope's finisher thread; the provider's flush waits for it.
+        assert self.tracer_provider.force_flush()
         return list(self.exporter.get_finished_spans())
 
     def span(self) -> ReadableSpan:

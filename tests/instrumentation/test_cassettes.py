@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import structlog
-from callscope.instrumentation import OpenAIInstrumentor, _internal_errors
+from callscope.instrumentation import OpenAIInstrumentor, _internal_errors, flush
 from callscope.instrumentation import attributes as A
 from callscope.instrumentation._metrics import COST_METRIC
 from callscope.instrumentation._responses import ResponsesStream
@@ -264,6 +264,7 @@ async def replay(plan: Plan, monkeypatch: pytest.MonkeyPatch, caplog: pytest.Log
     caplog.set_level(logging.WARNING)
     with instrumented(sampled=not plan.unsampled) as (exporter, reader):
         traced = await run_scenario(plan)
+        flush()  # the spans are built on the finisher thread
         spans = exporter.get_finished_spans()
     assert "Calling end() on an ended span" not in caplog.text, "a span was ended twice"
     # Chat streams get usage only on request: callscope asks when the caller did not.
@@ -315,6 +316,7 @@ async def replay_internal_error(plan: Plan, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(ResponsesStream, "on_chunk", broken)
     with instrumented() as (exporter, _reader), structlog.testing.capture_logs() as logs:
         traced = await run_scenario(plan)
+        flush()
         spans = exporter.get_finished_spans()
     assert_same_for_caller(bare, traced)
     assert [entry["log_level"] for entry in logs if "internal error" in entry["event"]] == ["error"]

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from callscope.instrumentation import attributes as A
-from callscope.instrumentation._cost import PriceBook
+from callscope.instrumentation.pricing import PriceBook
 from genai_prices import Usage, calc_price
 from hypothesis import given, settings
 from hypothesis import strategies as st

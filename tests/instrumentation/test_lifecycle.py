@@ -62,6 +62,7 @@ def test_dependencies_and_public_api() -> None:
         "OpenAIInstrumentor",
         "bind_context",
         "current_tags",
+        "flush",
         "tags",
     }
     for name in ci.__all__:

@@ -76,15 +76,15 @@ def test_sync_stream_property(
     telemetry = Telemetry()
     telemetry.instrument()
     finishes = 0
-    original = Call._finish
+    original = Call.complete
 
-    def counting(self: Call, *args: Any) -> None:
+    def counting(self: Call) -> None:
         nonlocal finishes
         finishes += 1
-        original(self, *args)
+        original(self)
 
     try:
-        with mock.patch.object(Call, "_finish", counting):
+        with mock.patch.object(Call, "complete", counting):
             server = FakeOpenAI().add(_reply(parts, finish, include_usage=True))  # callscope asks for usage
             stream = server.client().chat.completions.create(
                 model="gpt-4o-mini", messages=MESSAGES, stream=True, **extra
@@ -94,8 +94,8 @@ def test_sync_stream_property(
             if ending == "abandon":
                 gc.collect()  # a Stream sits in a reference cycle (its own iterator): only gc frees it
             assert seen == expected  # chunks passed through unchanged (and none added)
+            attrs = telemetry.attrs()  # (waits for the finisher)
             assert finishes == 1  # ended exactly once
-            attrs = telemetry.attrs()
     finally:
         OpenAIInstrumentor().uninstrument()
     total = len(parts) + 1 + int(finish) + int(asked_usage)  # role chunk + pieces + finish (+ usage)

@@ -1,4 +1,9 @@
-"""Cost in USD from genai-prices, fast enough to run on every call.
+"""Cost in USD from genai-prices, fast enough to run on every call (public: the collector prices with it too).
+
+>>> from callscope.instrumentation.pricing import PriceBook
+>>> PriceBook().cost("gpt-4o-mini", "openai", service_tier=None, when_ns=1_764_460_800 * 10**9,
+...                  input_tokens=2000, cached_tokens=1024, output_tokens=500).total
+0.0005232
 
 ``genai_prices.calc_price`` costs ~85 µs a call, most of the overhead budget. Within
 one (model, provider, service tier, day) the price of a call is a linear function
