@@ -24,6 +24,7 @@ from callscope.analytics.suggestions import (
 from callscope.analytics.suggestions._common import ranked
 from callscope.analytics.suggestions.context import RuleContext
 from callscope.analytics.suggestions.findings import Arithmetic, Evidence, Finding
+from callscope.analytics.suggestions.rule_calls import drop_rule_tables
 from callscope.analytics.suggestions.thresholds import DEFAULT_SMALLER_MODELS, Thresholds
 
 __all__ = [
@@ -55,5 +56,11 @@ DEFAULT_RULES: tuple[Rule, ...] = (
 
 
 def run_rules(ctx: RuleContext, rules: Sequence[Rule] = DEFAULT_RULES) -> list[Finding]:
-    """Every rule's findings, ranked by dollars saved per 30 days, then milliseconds."""
-    return ranked(finding for rule in rules for finding in rule(ctx))
+    """Every rule's findings, ranked by dollars saved per 30 days, then milliseconds.
+
+    The rules share one pass over the calls (see :mod:`.rule_calls`), dropped when they are done.
+    """
+    try:
+        return ranked(finding for rule in rules for finding in rule(ctx))
+    finally:
+        drop_rule_tables(ctx)

@@ -1,86 +1,69 @@
-"""What the rules share: the SQL pieces, pricing of token totals, examples and the finishing step."""
+"""What the rules share: their rows, pricing of token totals, evidence, examples and the finishing step."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from importlib import resources
+from operator import itemgetter
 from typing import Any, Final
 
 from callscope.analytics.prices import ModelPrice, pricing_mode
+from callscope.analytics.suggestions._sql import Row, examples_sql, load_sql, query, statements
 from callscope.analytics.suggestions.context import RuleContext
 from callscope.analytics.suggestions.findings import Arithmetic, Evidence, Finding
+from callscope.analytics.suggestions.rule_calls import rule_tables
 
-#: The model a call is priced as: the dated snapshot that answered, else the one asked for.
-MODEL_SQL: Final = "coalesce(response_model, request_model)"
-#: The service tier a call ran on (the answer says which one was really used).
-TIER_SQL: Final = "coalesce(response_service_tier, service_tier)"
+__all__ = [
+    "TOKENS",
+    "Candidate",
+    "PendingEvidence",
+    "Pricer",
+    "Row",
+    "Tokens",
+    "canonical_model",
+    "canonical_models",
+    "distinct",
+    "duration",
+    "evidence",
+    "extrapolation_factor",
+    "finding",
+    "finish",
+    "group_rows",
+    "merge_examples",
+    "plural",
+    "ranked",
+    "rule_rows",
+    "tags_of",
+    "total",
+    "usd",
+]
 
-Row = dict[str, Any]
+#: A call's (or a group's) tokens as the pricer takes them: input (cached included), cached, output.
+Tokens = tuple[float, float, float]
+#: The tokens of a rule row with the usual column names.
+TOKENS: Final[Callable[[Row], Tokens]] = itemgetter("input_tokens", "cached_input_tokens", "output_tokens")
 
 
-def load_sql(module: str) -> str:
-    """The SQL of a rule, in the ``.sql`` file next to its module (``str.format`` placeholders inside)."""
-    package, _, name = module.rpartition(".")
-    return resources.files(package).joinpath(f"{name}.sql").read_text(encoding="utf-8")
+def rule_rows(
+    ctx: RuleContext, module: str, params: Mapping[str, Any] | None = None, *, statement: int = 0
+) -> list[Row]:
+    """The rows of a rule's SQL (the ``.sql`` file next to ``module``, its ``statement``-th
+    statement) over the shared tables.
 
-
-def examples_sql(count: int) -> str:
-    """An aggregate: the first ``count`` calls of a group, as ``{span_id, start_time}`` structs.
-
-    Only the span id and time: reading every call's tags and trace id here would cost
-    more than the rest of a rule. :func:`finish` fetches those for the examples it keeps.
+    The SQL names the tables ``{calls}``, ``{dims}`` and ``{handlers}`` (see ``rule_calls.sql``) and
+    may use ``{examples}`` (:func:`examples_sql`); ``params`` bind its ``$name`` values.
     """
-    return f"arg_min({{'span_id': span_id, 'start_time': start_time}}, start_time, {int(count)})"
-
-
-def tag_key_sql(keys: Sequence[str]) -> str:
-    """True when the call has a tag named one of ``keys``.
-
-    Only keys, with ``map_contains``: anything that lists a map's keys or values costs more
-    than a whole rule on millions of calls.
-    """
-    tests = [f"map_contains(tags, '{key.replace(chr(39), chr(39) * 2)}')" for key in keys]
-    return f"coalesce({' OR '.join(tests)}, false)" if tests else "false"
-
-
-def has_relation(ctx: RuleContext, name: str) -> bool:
-    found = ctx.con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-    ).fetchone()
-    return bool(found and found[0])
-
-
-def handled_sql(ctx: RuleContext, where: str) -> str:
-    """A subquery: the ``span_id`` of each call matching ``where`` whose trace has a
-    request-handler (server) span, with that handler's ``route``.
-
-    Such a call was made while an app served a request: someone was waiting. Only the
-    candidate calls are joined with the spans (a second, narrow scan of ``calls`` is
-    cheaper than keeping the candidates in memory). Without a ``spans`` table it is empty.
-    """
-    if not has_relation(ctx, "spans"):
-        return "(SELECT NULL::VARCHAR AS span_id, NULL::VARCHAR AS route WHERE false)"
-    return (
-        "(SELECT candidate.span_id, min(coalesce(spans.http_route, spans.name)) AS route "
-        f"FROM (SELECT span_id, trace_id FROM calls WHERE {where}) AS candidate "
-        "JOIN spans ON spans.trace_id = candidate.trace_id "
-        "WHERE spans.kind = 'server' GROUP BY candidate.span_id)"
+    script = load_sql(module).format(
+        **rule_tables(ctx).names(), examples=examples_sql(ctx.thresholds.example_count)
     )
-
-
-def query(ctx: RuleContext, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[Row]:
-    """Rows as dicts; ``params`` are positional (``?``) or named (``$name``)."""
-    cursor = ctx.con.execute(sql, dict(params) if isinstance(params, Mapping) else list(params))
-    names = [column[0] for column in cursor.description or ()]
-    return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+    return query(ctx, statements(script)[statement], params or {})
 
 
 def group_rows(rows: Iterable[Row], *keys: str) -> dict[tuple[Any, ...], list[Row]]:
-    """Rows (one per group x model x tier, as the rules' SQL returns them) by group."""
+    """A rule's rows (one per combination of service, model, prefix, ...: see ``rule_calls.sql``) by group."""
     groups: dict[tuple[Any, ...], list[Row]] = defaultdict(list)
     for row in rows:
         groups[tuple(row[key] for key in keys)].append(row)
@@ -132,26 +115,46 @@ class Pricer:
             service_tier=service_tier,
         )
 
+    def total(
+        self,
+        rows: Iterable[Row],
+        tokens: Callable[[Row], Tokens],
+        *,
+        model: str | None = None,
+        batch: bool = False,
+    ) -> float:
+        """Σ over ``rows`` of the cost of ``tokens(row)`` on the row's model (or ``model``) and service
+        tier (or on the Batch API); rows of a model without a price add nothing."""
+        return sum(
+            self.cost(
+                model or row["model"], *tokens(row), batch=batch, service_tier=None if batch else row["tier"]
+            )
+            or 0.0
+            for row in rows
+        )
+
     def prices_for(self, models: Iterable[str]) -> dict[str, dict[str, float]]:
         """The prices used for ``models`` (canonical ids), for one finding's arithmetic."""
         return {model: self.used[model] for model in sorted(set(models)) if model in self.used}
 
 
+def canonical_model(pricer: Pricer, name: str | None) -> str:
+    """The price book's name for a model seen (``gpt-4o-mini-2024-07-18`` -> ``gpt-4o-mini``)."""
+    price = pricer.lookup(name)
+    return price.model if price else (name or "(no model)")
+
+
 def canonical_models(pricer: Pricer, names: Iterable[str | None]) -> list[str]:
-    """The price book's names for the models seen (``gpt-4o-mini-2024-07-18`` -> ``gpt-4o-mini``)."""
-    out: set[str] = set()
-    for name in names:
-        price = pricer.lookup(name)
-        out.add(price.model if price else (name or "(no model)"))
-    return sorted(out)
+    """The price book's names for the models seen, sorted and once each."""
+    return sorted({canonical_model(pricer, name) for name in names})
 
 
-Example = tuple[datetime, str]  # (start_time, span_id)
+Example = tuple[datetime, int]  # (start_time, span_key): a call, as the rules' SQL names it
 
 
 def merge_examples(rows: Iterable[Row], count: int) -> tuple[Example, ...]:
     """The earliest ``count`` examples of a group's rows."""
-    merged = {(e["start_time"], str(e["span_id"])) for row in rows for e in (row.get("examples") or ())}
+    merged = {(e["start_time"], int(e["span_key"])) for row in rows for e in (row.get("examples") or ())}
     return tuple(sorted(merged)[:count])
 
 
@@ -208,6 +211,8 @@ class Candidate:
 
     finding: Finding
     examples: tuple[Example, ...]
+    #: A call whose ``request_hash`` names the finding's request (looked up with the examples).
+    request_call: Example | None = None
 
 
 def extrapolation_factor(ctx: RuleContext) -> float:
@@ -228,6 +233,7 @@ def finding(
     evidence: PendingEvidence,
     formula: str,
     inputs: Mapping[str, float | int | str],
+    request_call: Example | None = None,
 ) -> Candidate:
     """A finding whose observed saving is extrapolated to 30 days (and never negative)."""
     factor = extrapolation_factor(ctx)
@@ -253,7 +259,7 @@ def finding(
             price_source=ctx.prices.source,
         ),
     )
-    return Candidate(result, evidence.examples)
+    return Candidate(result, evidence.examples, request_call)
 
 
 def ranked(findings: Iterable[Finding]) -> list[Finding]:
@@ -261,42 +267,52 @@ def ranked(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (-f.saving_usd_30d, -f.saving_ms_30d, f.rule, f.title))
 
 
-def finish(ctx: RuleContext, candidates: Iterable[Candidate]) -> list[Finding]:
+def finish(ctx: RuleContext, candidates: Iterable[Candidate | None]) -> list[Finding]:
     """The findings worth reporting (either minimum saving reached), largest first, at most
     ``max_findings_per_rule`` of them, with their example calls' trace ids and tags."""
     limits = ctx.thresholds
     worth = {
         id(c.finding): c
         for c in candidates
-        if c.finding.saving_usd_30d >= limits.min_saving_usd_30d
-        or c.finding.saving_ms_30d >= limits.min_saving_ms_30d
+        if c is not None
+        and (
+            c.finding.saving_usd_30d >= limits.min_saving_usd_30d
+            or c.finding.saving_ms_30d >= limits.min_saving_ms_30d
+        )
     }
     kept = [worth[id(f)] for f in ranked(c.finding for c in worth.values())][: limits.max_findings_per_rule]
-    calls = _example_calls(ctx, [example for c in kept for example in c.examples])
+    wanted = [example for c in kept for example in c.examples]
+    wanted += [c.request_call for c in kept if c.request_call is not None]
+    calls = _lookup_calls(ctx, wanted)
     return [_with_examples(c, calls) for c in kept]
 
 
-def _example_calls(ctx: RuleContext, examples: Sequence[Example]) -> dict[str, Row]:
-    """Trace id and tags of the example calls; the start times let DuckDB skip most row groups."""
+def _lookup_calls(ctx: RuleContext, examples: Sequence[Example]) -> dict[int, Row]:
+    """Span and trace ids, tags and request hash of the example calls, by span key; their start
+    times let DuckDB skip most of the files."""
     if not examples:
         return {}
     rows = query(
         ctx,
-        "SELECT span_id, trace_id, tags FROM calls "
-        "WHERE start_time IN (SELECT unnest($times)) AND span_id IN (SELECT unnest($span_ids))",
-        {"times": sorted({t for t, _ in examples}), "span_ids": sorted({s for _, s in examples})},
+        "SELECT hash(span_id) AS span_key, span_id, trace_id, tags, request_hash FROM calls "
+        "WHERE start_time IN (SELECT unnest($times)) AND hash(span_id) IN (SELECT unnest($keys::UBIGINT[]))",
+        {"times": sorted({t for t, _ in examples}), "keys": sorted({k for _, k in examples})},
     )
-    return {str(row["span_id"]): row for row in rows}
+    return {int(row["span_key"]): row for row in rows}
 
 
-def _with_examples(candidate: Candidate, calls: Mapping[str, Row]) -> Finding:
-    found = [calls[span] for _, span in candidate.examples if span in calls]
+def _with_examples(candidate: Candidate, calls: Mapping[int, Row]) -> Finding:
+    found = [calls[key] for _, key in candidate.examples if key in calls]
     evidence = dataclasses.replace(
         candidate.finding.evidence,
         example_trace_ids=tuple(str(row["trace_id"]) for row in found),
         example_span_ids=tuple(str(row["span_id"]) for row in found),
         tags=tags_of(row["tags"] for row in found),
     )
+    if candidate.request_call is not None and candidate.request_call[1] in calls:
+        evidence = dataclasses.replace(
+            evidence, request_hash=calls[candidate.request_call[1]]["request_hash"]
+        )
     return dataclasses.replace(candidate.finding, evidence=evidence)
 
 

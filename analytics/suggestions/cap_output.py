@@ -12,67 +12,41 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from callscope.analytics.suggestions._common import (
-    MODEL_SQL,
-    TIER_SQL,
-    Candidate,
-    Pricer,
-    Row,
-    canonical_models,
-    duration,
-    evidence,
-    examples_sql,
-    finding,
-    finish,
-    group_rows,
-    load_sql,
-    query,
-    usd,
-)
+from callscope.analytics.suggestions import _common as c
 from callscope.analytics.suggestions.context import RuleContext
 from callscope.analytics.suggestions.findings import Finding
 
 RULE = "cap-output"
 
-SQL = load_sql(__name__)
-
 
 def rule(ctx: RuleContext) -> Iterable[Finding]:
     limits = ctx.thresholds
-    sql = SQL.format(model=MODEL_SQL, tier=TIER_SQL, examples=examples_sql(limits.example_count))
     params = {
         "quantile": limits.output_cap_quantile,
         "min_calls": limits.output_min_calls,
         "tail_factor": limits.output_tail_factor,
     }
-    findings = []
-    for (service, model), group in group_rows(query(ctx, sql, params), "service_name", "model").items():
-        tail = sum(int(row["tail_calls"]) for row in group)
-        cut = sum(int(row["truncated_calls"]) for row in group)
-        if tail < limits.output_tail_min_calls and cut < limits.output_truncated_min_calls:
-            continue
-        findings.append(_finding(ctx, service, model, group, tail=tail, cut=cut))
-    return finish(ctx, findings)
+    groups = c.group_rows(c.rule_rows(ctx, __name__, params), "service_name", "model").items()
+    return c.finish(ctx, [_finding(ctx, service, model, group) for (service, model), group in groups])
 
 
-def _finding(
-    ctx: RuleContext, service: str | None, model: str, group: list[Row], *, tail: int, cut: int
-) -> Candidate:
+def _finding(ctx: RuleContext, service: str | None, model: str, group: list[c.Row]) -> c.Candidate | None:
     limits = ctx.thresholds
-    pricer = Pricer(ctx)
+    tail = int(c.total(group, "tail_calls"))
+    cut = int(c.total(group, "truncated_calls"))
+    if tail < limits.output_tail_min_calls and cut < limits.output_truncated_min_calls:
+        return None
+    pricer = c.Pricer(ctx)
     first = group[0]
     cap = int(first["cap"])
-    excess = sum(float(row["excess_tokens"]) for row in group)
-    excess_ms = sum(float(row["excess_ms"]) for row in group)
-    saving = 0.0
-    for row in group:
-        cost = pricer.cost(model, 0, 0, row["excess_tokens"], service_tier=row["tier"])
-        saving += cost or 0.0
-    above = sum(int(row["calls_above_cap"]) for row in group)
+    excess = c.total(group, "excess_tokens")
+    excess_ms = c.total(group, "excess_ms")
+    saving = pricer.total(group, lambda row: (0, 0, row["excess_tokens"]))
+    above = int(c.total(group, "calls_above_cap"))
     longest = max(int(row["max_output_tokens"]) for row in group)
     quantile = f"p{limits.output_cap_quantile * 100:g}"
     cut_text = f"; {cut} were cut off by the model's own limit (finish reason `length`)" if cut else ""
-    return finding(
+    return c.finding(
         ctx,
         pricer,
         rule=RULE,
@@ -81,16 +55,16 @@ def _finding(
             f"{first['uncapped_calls']} calls set no max output tokens. {quantile} of their output is "
             f"{cap:,} tokens, but {above} went beyond it (up to {longest:,}){cut_text}. Setting "
             f"`max_tokens` / `max_output_tokens` to about {cap:,} (and asking for brevity in the prompt) "
-            f"would have saved {excess:,.0f} output tokens ({usd(saving)}) and about "
-            f"{duration(excess_ms)} of generation. Check that the long answers were not needed."
+            f"would have saved {excess:,.0f} output tokens ({c.usd(saving)}) and about "
+            f"{c.duration(excess_ms)} of generation. Check that the long answers were not needed."
         ),
         saving_usd=saving,
         saving_ms=excess_ms,
-        evidence=evidence(
+        evidence=c.evidence(
             ctx,
             group,
             calls=above,
-            models=canonical_models(pricer, [model]),
+            models=c.canonical_models(pricer, [model]),
             details={
                 "uncapped_calls": first["uncapped_calls"],
                 "suggested_cap_tokens": cap,

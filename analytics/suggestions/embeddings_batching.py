@@ -11,73 +11,58 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from callscope.analytics.suggestions._common import (
-    MODEL_SQL,
-    Pricer,
-    canonical_models,
-    duration,
-    evidence,
-    examples_sql,
-    finding,
-    finish,
-    group_rows,
-    load_sql,
-    query,
-    total,
-)
+from callscope.analytics.suggestions import _common as c
 from callscope.analytics.suggestions.context import RuleContext
 from callscope.analytics.suggestions.findings import Finding
 
 RULE = "batch-embeddings"
 
-SQL = load_sql(__name__)
-
 
 def rule(ctx: RuleContext) -> Iterable[Finding]:
     limits = ctx.thresholds
-    sql = SQL.format(model=MODEL_SQL, examples=examples_sql(limits.example_count))
     params = {
         "burst_s": limits.embed_burst_seconds,
         "min_calls": limits.embed_min_burst_calls,
         "batch_size": limits.embed_batch_size,
     }
-    findings = []
-    for (service, model), group in group_rows(query(ctx, sql, params), "service_name", "model").items():
-        pricer = Pricer(ctx)
-        calls, saving_ms = int(total(group, "calls")), total(group, "saving_ms")
-        requests = int(total(group, "batched_requests"))
-        findings.append(
-            finding(
-                ctx,
-                pricer,
-                rule=RULE,
-                title=f"Embed many inputs per request in {service or 'a service'}",
-                summary=(
-                    f"{calls} embedding requests with a single input each came in bursts "
-                    f"({int(total(group, 'bursts'))} bursts of {limits.embed_min_burst_calls}+ within "
-                    f"{limits.embed_burst_seconds:g} s). Passing a list of up to {limits.embed_batch_size} "
-                    f"inputs per request would need {requests} requests instead: about "
-                    f"{duration(saving_ms)} less time waiting on round trips, at the same token cost."
-                ),
-                saving_usd=0.0,
-                saving_ms=saving_ms,
-                evidence=evidence(
-                    ctx,
-                    group,
-                    calls=calls,
-                    models=canonical_models(pricer, [model]),
-                    details={"bursts": int(total(group, "bursts")), "batched_requests": requests},
-                ),
-                formula=(
-                    "per burst: saving_ms = Σ duration_ms − ⌈n / embed_batch_size⌉ × the slowest call's "
-                    "duration_ms (never below 0); summed over bursts. Same tokens, so no dollar saving."
-                ),
-                inputs={
-                    "calls": calls,
-                    "total_duration_ms": total(group, "duration_ms"),
-                    "batched_requests": requests,
-                    "batch_size": limits.embed_batch_size,
-                },
-            )
-        )
-    return finish(ctx, findings)
+    groups = c.group_rows(c.rule_rows(ctx, __name__, params), "service_name", "model").items()
+    return c.finish(ctx, [_finding(ctx, service, model, group) for (service, model), group in groups])
+
+
+def _finding(ctx: RuleContext, service: str | None, model: str, group: list[c.Row]) -> c.Candidate:
+    limits = ctx.thresholds
+    pricer = c.Pricer(ctx)
+    calls, saving_ms = int(c.total(group, "calls")), c.total(group, "saving_ms")
+    requests = int(c.total(group, "batched_requests"))
+    return c.finding(
+        ctx,
+        pricer,
+        rule=RULE,
+        title=f"Embed many inputs per request in {service or 'a service'}",
+        summary=(
+            f"{calls} embedding requests with a single input each came in bursts "
+            f"({int(c.total(group, 'bursts'))} bursts of {limits.embed_min_burst_calls}+ within "
+            f"{limits.embed_burst_seconds:g} s). Passing a list of up to {limits.embed_batch_size} "
+            f"inputs per request would need {requests} requests instead: about "
+            f"{c.duration(saving_ms)} less time waiting on round trips, at the same token cost."
+        ),
+        saving_usd=0.0,
+        saving_ms=saving_ms,
+        evidence=c.evidence(
+            ctx,
+            group,
+            calls=calls,
+            models=c.canonical_models(pricer, [model]),
+            details={"bursts": int(c.total(group, "bursts")), "batched_requests": requests},
+        ),
+        formula=(
+            "per burst: saving_ms = Σ duration_ms − ⌈n / embed_batch_size⌉ × the slowest call's "
+            "duration_ms (never below 0); summed over bursts. Same tokens, so no dollar saving."
+        ),
+        inputs={
+            "calls": calls,
+            "total_duration_ms": c.total(group, "duration_ms"),
+            "batched_requests": requests,
+            "batch_size": limits.embed_batch_size,
+        },
+    )

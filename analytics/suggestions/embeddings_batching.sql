@@ -1,8 +1,9 @@
+-- Rule 10: single-input embedding calls of one service and model in bursts.
 WITH c AS (
-    SELECT service_name, operation, {model} AS model, trace_id, span_id, start_time, tags, duration_ms, cost_usd,
-           floor(epoch(start_time) / $burst_s) AS bucket
-    FROM calls
-    WHERE operation = 'embeddings' AND status = 'ok' AND input_messages = 1 AND duration_ms IS NOT NULL
+    SELECT d.service_name, d.model, calls.span_key, calls.start_time, calls.duration_ms, calls.cost_usd,
+           floor(epoch(calls.start_time) / $burst_s) AS bucket
+    FROM {calls} AS calls JOIN {dims} AS d USING (dim)
+    WHERE d.operation = 'embeddings' AND d.status = 'ok' AND calls.single_input AND calls.duration_ms IS NOT NULL
 ), bursts AS (
     SELECT service_name, model, bucket, count(*) AS n,
            sum(duration_ms) AS duration_ms, max(duration_ms) AS slowest_ms,

@@ -12,105 +12,105 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from callscope.analytics.suggestions._common import (
-    MODEL_SQL,
-    TIER_SQL,
-    Pricer,
-    canonical_models,
-    duration,
-    evidence,
-    examples_sql,
-    finding,
-    finish,
-    group_rows,
-    load_sql,
-    plural,
-    query,
-    total,
-    usd,
-)
+from callscope.analytics.suggestions import _common as c
 from callscope.analytics.suggestions.context import RuleContext
 from callscope.analytics.suggestions.findings import Finding
 
 RULE = "retry-pressure"
 
-SQL = load_sql(__name__)
-
 
 def rule(ctx: RuleContext) -> Iterable[Finding]:
     limits = ctx.thresholds
-    sql = SQL.format(model=MODEL_SQL, tier=TIER_SQL, examples=examples_sql(limits.example_count))
-    params = {"low": limits.ratelimit_low_headroom, "storm_s": limits.retry_storm_seconds}
-    rows = query(ctx, sql, params)
+    rows = c.rule_rows(ctx, __name__)
     # A failed call names only the model asked for (gpt-4o), a successful one the snapshot that
     # answered (gpt-4o-2024-08-06): group them under the price book's name so they count together.
+    names = c.Pricer(ctx)
     for row in rows:
-        row["canonical"] = canonical_models(Pricer(ctx), [row["model"]])[0]
-    findings = []
-    for (service, model), group in group_rows(rows, "service_name", "canonical").items():
-        calls, all_calls = int(total(group, "calls")), int(total(group, "all_calls"))
-        if calls < limits.retry_min_calls or calls < limits.retry_min_share * all_calls:
-            continue
-        pricer = Pricer(ctx)
-        billed = 0.0
-        for row in group:
-            cost = pricer.cost(
-                row["model"],
-                row["failed_input_tokens"],
-                row["failed_cached_input_tokens"],
-                row["failed_output_tokens"],
-                service_tier=row["tier"],
-            )
-            billed += cost or 0.0
-        retries_ms, failures_ms = total(group, "lost_in_retries_ms"), total(group, "lost_in_failures_ms")
-        counts = {
-            key: int(total(group, key))
-            for key in ("retried", "extra_attempts", "rate_limited", "timed_out", "failed", "low_headroom")
-        }
-        buckets: dict[float, int] = {}
-        for row in group:
-            for bucket in row["retry_buckets"] or ():
-                buckets[bucket] = buckets.get(bucket, 0) + 1
-        storm = max(buckets.values(), default=0)
-        billed_text = f", plus {usd(billed)} billed for failed calls" if billed else ""
-        findings.append(
-            finding(
-                ctx,
-                pricer,
-                rule=RULE,
-                title=f"Spread the load on {model} in {service or 'a service'}: rate limits and retries",
-                summary=(
-                    f"{calls} of {all_calls} calls ran into trouble: {counts['rate_limited']} rate-limited "
-                    f"(429), {counts['timed_out']} timed out, {counts['retried']} retried "
-                    f"({counts['extra_attempts']} extra attempts, up to {plural(storm, 'retried call')} "
-                    f"within {limits.retry_storm_seconds:g} s), {counts['failed']} failed in the end. "
-                    f"That cost {duration(retries_ms)} in backoff and failed attempts and "
-                    f"{duration(failures_ms)} in calls that failed anyway{billed_text}. "
-                    "Throttle or queue requests to stay under the requests- and tokens-per-minute limits, "
-                    "retry with jittered exponential backoff that honours Retry-After, move bulk work to "
-                    "the Batch API, or ask for higher limits."
-                ),
-                saving_usd=billed,
-                saving_ms=retries_ms + failures_ms,
-                evidence=evidence(
-                    ctx,
-                    group,
-                    calls=calls,
-                    models=canonical_models(pricer, [model]),
-                    details={**counts, "all_calls": all_calls, "max_retried_calls_per_storm_window": storm},
-                ),
-                formula=(
-                    "saving_ms = Σ (retry_wait_ms + durations of the failed attempts) over troubled calls "
-                    "that succeeded + Σ duration_ms of troubled calls that failed; saving_usd = cost of the "
-                    "failed calls' recorded tokens (usually 0: rejected calls are not billed)."
-                ),
-                inputs={
-                    "troubled_calls": calls,
-                    "all_calls": all_calls,
-                    "lost_in_retries_ms": retries_ms,
-                    "lost_in_failures_ms": failures_ms,
-                    "billed_failed_usd": billed,
-                },
-            )
-        )
-    return finish(ctx, findings)
+        row["canonical"] = c.canonical_model(names, row["model"])
+    groups = {
+        key: group
+        for key, group in c.group_rows(rows, "service_name", "canonical").items()
+        if (calls := c.total(group, "calls")) >= limits.retry_min_calls
+        and calls >= limits.retry_min_share * c.total(group, "all_calls")
+    }
+    if not groups:
+        return []
+    models = sorted({row["model"] for group in groups.values() for row in group}, key=str)
+    storms = c.rule_rows(
+        ctx,
+        __name__,
+        {
+            "storm_s": limits.retry_storm_seconds,
+            "models": models,
+            "groups": [c.canonical_model(names, model) for model in models],
+        },
+        statement=1,
+    )
+    storm = {(row["service_name"], row["group_name"]): int(row["storm"]) for row in storms}
+    return c.finish(
+        ctx,
+        [
+            _finding(ctx, service, model, group, storm.get((service, model), 0))
+            for (service, model), group in groups.items()
+        ],
+    )
+
+
+def _finding(
+    ctx: RuleContext, service: str | None, model: str, group: list[c.Row], storm: int
+) -> c.Candidate:
+    limits = ctx.thresholds
+    calls, all_calls = int(c.total(group, "calls")), int(c.total(group, "all_calls"))
+    pricer = c.Pricer(ctx)
+    billed = pricer.total(
+        group,
+        lambda row: (
+            row["failed_input_tokens"],
+            row["failed_cached_input_tokens"],
+            row["failed_output_tokens"],
+        ),
+    )
+    retries_ms, failures_ms = c.total(group, "lost_in_retries_ms"), c.total(group, "lost_in_failures_ms")
+    counts = {
+        key: int(c.total(group, key))
+        for key in ("retried", "extra_attempts", "rate_limited", "timed_out", "failed", "low_headroom")
+    }
+    billed_text = f", plus {c.usd(billed)} billed for failed calls" if billed else ""
+    return c.finding(
+        ctx,
+        pricer,
+        rule=RULE,
+        title=f"Spread the load on {model} in {service or 'a service'}: rate limits and retries",
+        summary=(
+            f"{calls} of {all_calls} calls ran into trouble: {counts['rate_limited']} rate-limited "
+            f"(429), {counts['timed_out']} timed out, {counts['retried']} retried "
+            f"({counts['extra_attempts']} extra attempts, up to {c.plural(storm, 'retried call')} "
+            f"within {limits.retry_storm_seconds:g} s), {counts['failed']} failed in the end. "
+            f"That cost {c.duration(retries_ms)} in backoff and failed attempts and "
+            f"{c.duration(failures_ms)} in calls that failed anyway{billed_text}. "
+            "Throttle or queue requests to stay under the requests- and tokens-per-minute limits, "
+            "retry with jittered exponential backoff that honours Retry-After, move bulk work to "
+            "the Batch API, or ask for higher limits."
+        ),
+        saving_usd=billed,
+        saving_ms=retries_ms + failures_ms,
+        evidence=c.evidence(
+            ctx,
+            group,
+            calls=calls,
+            models=c.canonical_models(pricer, [model]),
+            details={**counts, "all_calls": all_calls, "max_retried_calls_per_storm_window": storm},
+        ),
+        formula=(
+            "saving_ms = Σ (retry_wait_ms + durations of the failed attempts) over troubled calls "
+            "that succeeded + Σ duration_ms of troubled calls that failed; saving_usd = cost of the "
+            "failed calls' recorded tokens (usually 0: rejected calls are not billed)."
+        ),
+        inputs={
+            "troubled_calls": calls,
+            "all_calls": all_calls,
+            "lost_in_retries_ms": retries_ms,
+            "lost_in_failures_ms": failures_ms,
+            "billed_failed_usd": billed,
+        },
+    )

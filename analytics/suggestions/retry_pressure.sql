@@ -1,45 +1,44 @@
 -- Rule 7: calls that were retried, rate-limited (429) or timed out, per service and model.
--- The list and text tests only run on calls that were retried or failed (a 429 or a timeout that
--- was not retried ended the call in an error), which keeps the scan of every call cheap.
-WITH c AS (
-    SELECT service_name, operation, {model} AS model, {tier} AS tier, span_id, start_time,
-           status, duration_ms, cost_usd, input_tokens, cached_input_tokens, output_tokens,
-           coalesce(attempts, 1) AS attempts, coalesce(retry_wait_ms, 0) AS retry_wait_ms,
-           (coalesce(attempts, 1) > 1 OR status = 'error') AS suspect,
-           ratelimit_remaining_requests < $low * ratelimit_limit_requests
-               OR ratelimit_remaining_tokens < $low * ratelimit_limit_tokens AS low_headroom,
-           attempt_statuses, attempt_durations_ms, http_status, error_code, error_type
-    FROM calls
-), t AS (
-    SELECT *,
-           CASE WHEN suspect THEN coalesce(
-               list_sum(attempt_durations_ms[1:len(attempt_durations_ms) - 1]), 0) ELSE 0 END
-               AS failed_attempts_ms,
-           CASE WHEN suspect THEN coalesce(http_status = 429 OR error_code = 'rate_limit_exceeded'
-               OR list_contains(attempt_statuses, '429'), false) ELSE false END AS rate_limited,
-           CASE WHEN suspect THEN coalesce(error_type ILIKE '%timeout%'
-               OR list_contains(attempt_statuses, 'timeout'), false) ELSE false END AS timed_out
-    FROM c
-), u AS (
-    SELECT *, (attempts > 1 OR rate_limited OR timed_out) AS troubled FROM t
+-- (What "rate-limited" and "timed out" mean for a call is worked out once, in rule_calls.sql.)
+SELECT d.service_name, d.model, d.tier, d.operation,
+       g.* EXCLUDE (dim, troubled_lost_ms, troubled_ms, troubled_input, troubled_cached, troubled_output),
+       CASE WHEN d.status = 'error' THEN g.calls ELSE 0 END AS failed,
+       CASE WHEN d.status <> 'error' THEN g.troubled_lost_ms ELSE 0 END AS lost_in_retries_ms,
+       CASE WHEN d.status = 'error' THEN g.troubled_ms ELSE 0 END AS lost_in_failures_ms,
+       CASE WHEN d.status = 'error' THEN g.troubled_input END AS failed_input_tokens,
+       CASE WHEN d.status = 'error' THEN g.troubled_cached END AS failed_cached_input_tokens,
+       CASE WHEN d.status = 'error' THEN g.troubled_output END AS failed_output_tokens
+FROM (
+    SELECT dim,
+           count(*) AS all_calls,
+           count(*) FILTER (WHERE troubled) AS calls,
+           count(*) FILTER (WHERE attempts > 1) AS retried,
+           sum(attempts - 1) AS extra_attempts,
+           count(*) FILTER (WHERE rate_limited) AS rate_limited,
+           count(*) FILTER (WHERE timed_out) AS timed_out,
+           count(*) FILTER (WHERE low_headroom) AS low_headroom,
+           coalesce(sum(retry_lost_ms) FILTER (WHERE troubled), 0) AS troubled_lost_ms,
+           coalesce(sum(duration_ms) FILTER (WHERE troubled), 0) AS troubled_ms,
+           sum(input_tokens) FILTER (WHERE troubled) AS troubled_input,
+           sum(cached_input_tokens) FILTER (WHERE troubled) AS troubled_cached,
+           sum(output_tokens) FILTER (WHERE troubled) AS troubled_output,
+           sum(cost_usd) FILTER (WHERE troubled) AS cost_usd,
+           {examples} FILTER (WHERE troubled) AS examples
+    FROM (SELECT *, (attempts > 1 OR rate_limited OR timed_out) AS troubled FROM {calls})
+    GROUP BY dim
+) AS g JOIN {dims} AS d USING (dim);
+
+-- The retry storms: the most retried calls of a group in one storm window. A failed call names the
+-- model asked for, a successful one the snapshot that answered: $models and $groups put each
+-- model under the price book's name, so both count together.
+SELECT service_name, group_name, max(n) AS storm
+FROM (
+    SELECT d.service_name, m.group_name, floor(epoch(calls.start_time) / $storm_s)::BIGINT AS bucket,
+           count(*) AS n
+    FROM {calls} AS calls JOIN {dims} AS d USING (dim)
+    JOIN (SELECT unnest($models) AS model, unnest($groups) AS group_name) AS m
+      ON d.model IS NOT DISTINCT FROM m.model
+    WHERE calls.attempts > 1
+    GROUP BY ALL
 )
-SELECT service_name, model, tier, min(operation) AS operation,
-       count(*) AS all_calls,
-       count(*) FILTER (WHERE troubled) AS calls,
-       count(*) FILTER (WHERE attempts > 1) AS retried,
-       coalesce(sum(attempts - 1), 0) AS extra_attempts,
-       count(*) FILTER (WHERE rate_limited) AS rate_limited,
-       count(*) FILTER (WHERE timed_out) AS timed_out,
-       count(*) FILTER (WHERE low_headroom) AS low_headroom,
-       count(*) FILTER (WHERE troubled AND status = 'error') AS failed,
-       coalesce(sum(retry_wait_ms + failed_attempts_ms) FILTER (WHERE troubled AND status <> 'error'), 0)
-           AS lost_in_retries_ms,
-       coalesce(sum(duration_ms) FILTER (WHERE troubled AND status = 'error'), 0) AS lost_in_failures_ms,
-       sum(input_tokens) FILTER (WHERE troubled AND status = 'error') AS failed_input_tokens,
-       sum(cached_input_tokens) FILTER (WHERE troubled AND status = 'error') AS failed_cached_input_tokens,
-       sum(output_tokens) FILTER (WHERE troubled AND status = 'error') AS failed_output_tokens,
-       sum(cost_usd) FILTER (WHERE troubled) AS cost_usd,
-       list(floor(epoch(start_time) / $storm_s)::BIGINT) FILTER (WHERE attempts > 1) AS retry_buckets,
-       {examples} FILTER (WHERE troubled) AS examples
-FROM u
 GROUP BY ALL

@@ -13,39 +13,23 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from callscope.analytics.suggestions._common import (
-    MODEL_SQL,
-    TIER_SQL,
-    Candidate,
-    Pricer,
-    Row,
-    evidence,
-    examples_sql,
-    finding,
-    finish,
-    load_sql,
-    query,
-    usd,
-)
+from callscope.analytics.suggestions import _common as c
 from callscope.analytics.suggestions.context import RuleContext
 from callscope.analytics.suggestions.findings import Finding
 
 RULE = "right-size-model"
 
-SQL = load_sql(__name__)
-
 
 def rule(ctx: RuleContext) -> Iterable[Finding]:
     limits = ctx.thresholds
     smaller = dict(limits.smaller_models)
-    sql = SQL.format(model=MODEL_SQL, tier=TIER_SQL, examples=examples_sql(limits.example_count))
     params = {
         "max_input": limits.rightsize_max_input_tokens,
         "max_output": limits.rightsize_max_output_tokens,
     }
-    pricer = Pricer(ctx)
-    groups: dict[tuple[str | None, str | None, str], list[Row]] = defaultdict(list)
-    for row in query(ctx, sql, params):
+    pricer = c.Pricer(ctx)
+    groups: dict[tuple[str | None, str | None, str], list[c.Row]] = defaultdict(list)
+    for row in c.rule_rows(ctx, __name__, params):
         price = pricer.lookup(row["model"])
         if price is not None and price.model in smaller:
             groups[(row["service_name"], row["prefix_hash"], price.model)].append(row)
@@ -67,12 +51,12 @@ def rule(ctx: RuleContext) -> Iterable[Finding]:
         )
         if finding_ is not None:
             findings.append(finding_)
-    return finish(ctx, findings)
+    return c.finish(ctx, findings)
 
 
 def _finding(
     ctx: RuleContext,
-    group: list[Row],
+    group: list[c.Row],
     *,
     service: str | None,
     prefix_hash: str | None,
@@ -80,23 +64,17 @@ def _finding(
     small: str,
     calls: int,
     all_calls: int,
-) -> Candidate | None:
+) -> c.Candidate | None:
     limits = ctx.thresholds
-    pricer = Pricer(ctx)
+    pricer = c.Pricer(ctx)
     if pricer.lookup(small) is None:
         return None  # the sibling is not in the price book (e.g. removed by an overrides file)
-    saving = 0.0
-    for row in group:
-        if not row["calls"]:
-            continue
-        tokens = (row["input_tokens"], row["cached_input_tokens"], row["output_tokens"])
-        now = pricer.cost(row["model"], *tokens, service_tier=row["tier"])
-        then = pricer.cost(small, *tokens, service_tier=row["tier"])
-        if now is not None and then is not None:
-            saving += now - then
+    # Every row is of a priced large model (rule() kept only those), so both sums cover the same calls.
+    small_calls = [row for row in group if row["calls"]]
+    saving = pricer.total(small_calls, c.TOKENS) - pricer.total(small_calls, c.TOKENS, model=small)
     inputs = sum(int(row["input_tokens"] or 0) for row in group)
     outputs = sum(int(row["output_tokens"] or 0) for row in group)
-    return finding(
+    return c.finding(
         ctx,
         pricer,
         rule=RULE,
@@ -105,12 +83,12 @@ def _finding(
             f"{calls} of {all_calls} {large} calls with this prompt read at most "
             f"{limits.rightsize_max_input_tokens:,} tokens and answered in at most "
             f"{limits.rightsize_max_output_tokens} tokens, with no tools: classification-like work that "
-            f"{small} usually does well at a fraction of the price ({usd(saving)} in this window). "
+            f"{small} usually does well at a fraction of the price ({c.usd(saving)} in this window). "
             "Compare the two models' answers on a sample of these calls before switching."
         ),
         saving_usd=saving,
         saving_ms=0.0,
-        evidence=evidence(
+        evidence=c.evidence(
             ctx,
             group,
             calls=calls,

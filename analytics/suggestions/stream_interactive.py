@@ -12,95 +12,69 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from callscope.analytics.suggestions._common import (
-    MODEL_SQL,
-    Pricer,
-    canonical_models,
-    duration,
-    evidence,
-    examples_sql,
-    finding,
-    finish,
-    group_rows,
-    handled_sql,
-    load_sql,
-    query,
-    tag_key_sql,
-    total,
-)
+from callscope.analytics.suggestions import _common as c
 from callscope.analytics.suggestions.context import RuleContext
 from callscope.analytics.suggestions.findings import Finding
 
 RULE = "stream-interactive"
 
-SQL = load_sql(__name__)
-#: The candidates: long, successful, non-streamed chat calls with a real answer.
-WHERE = (
-    "status = 'ok' AND stream = false AND operation IN ('chat', 'text_completion') "
-    "AND duration_ms >= $min_duration AND output_tokens >= $min_output"
-)
-
 
 def rule(ctx: RuleContext) -> Iterable[Finding]:
     limits = ctx.thresholds
-    sql = SQL.format(
-        model=MODEL_SQL,
-        where=WHERE,
-        handled=handled_sql(ctx, WHERE),
-        interactive=tag_key_sql(limits.interactive_tags),
-        examples=examples_sql(limits.example_count),
-    )
     params = {
         "min_samples": limits.stream_min_ttft_samples,
         "default_ttft": limits.stream_default_ttft_ms,
         "min_duration": limits.stream_min_duration_ms,
         "min_output": limits.stream_min_output_tokens,
     }
-    findings = []
-    for (service, route), group in group_rows(query(ctx, sql, params), "service_name", "route").items():
-        calls = int(total(group, "calls"))
-        if calls < limits.stream_min_calls:
-            continue
-        pricer = Pricer(ctx)
-        waited, saving_ms = total(group, "duration_ms"), total(group, "saving_ms")
-        where = f"the {route} handler of {service or 'a service'}" if route else f"{service or 'a service'}"
-        findings.append(
-            finding(
-                ctx,
-                pricer,
-                rule=RULE,
-                title=f"Stream the answers of {where}",
-                summary=(
-                    f"{calls} chat calls made while a user request was open took "
-                    f"{duration(waited / calls)} on average and were not streamed, so the user saw nothing "
-                    "until the whole answer was ready. With `stream=True` the first words would show after "
-                    f"the time to first token: {duration(saving_ms)} less waiting in this window. "
-                    "Same cost; the app must pass the stream through to the user."
-                ),
-                saving_usd=0.0,
-                saving_ms=saving_ms,
-                evidence=evidence(
-                    ctx,
-                    group,
-                    calls=calls,
-                    models=canonical_models(pricer, (row["model"] for row in group)),
-                    details={
-                        "route": route,
-                        "ttft_estimate_ms": {str(row["model"]): row["ttft_estimate_ms"] for row in group},
-                        "average_duration_ms": waited / calls,
-                    },
-                ),
-                formula=(
-                    "saving_ms = Σ max(duration_ms − ttft_estimate, 0), where ttft_estimate is the median "
-                    "time to first chunk of the model's streamed calls in the window (if there are at least "
-                    "stream_min_ttft_samples), else stream_default_ttft_ms. No dollar saving."
-                ),
-                inputs={
-                    "calls": calls,
-                    "total_duration_ms": waited,
-                    "min_ttft_samples": limits.stream_min_ttft_samples,
-                    "default_ttft_ms": limits.stream_default_ttft_ms,
-                },
-            )
-        )
-    return finish(ctx, findings)
+    groups = c.group_rows(c.rule_rows(ctx, __name__, params), "service_name", "route").items()
+    return c.finish(ctx, [_finding(ctx, service, route, group) for (service, route), group in groups])
+
+
+def _finding(
+    ctx: RuleContext, service: str | None, route: str | None, group: list[c.Row]
+) -> c.Candidate | None:
+    limits = ctx.thresholds
+    calls = int(c.total(group, "calls"))
+    if calls < limits.stream_min_calls:
+        return None
+    pricer = c.Pricer(ctx)
+    waited, saving_ms = c.total(group, "duration_ms"), c.total(group, "saving_ms")
+    where = f"the {route} handler of {service or 'a service'}" if route else f"{service or 'a service'}"
+    return c.finding(
+        ctx,
+        pricer,
+        rule=RULE,
+        title=f"Stream the answers of {where}",
+        summary=(
+            f"{calls} chat calls made while a user request was open took "
+            f"{c.duration(waited / calls)} on average and were not streamed, so the user saw nothing "
+            "until the whole answer was ready. With `stream=True` the first words would show after "
+            f"the time to first token: {c.duration(saving_ms)} less waiting in this window. "
+            "Same cost; the app must pass the stream through to the user."
+        ),
+        saving_usd=0.0,
+        saving_ms=saving_ms,
+        evidence=c.evidence(
+            ctx,
+            group,
+            calls=calls,
+            models=c.canonical_models(pricer, (row["model"] for row in group)),
+            details={
+                "route": route,
+                "ttft_estimate_ms": {str(row["model"]): row["ttft_estimate_ms"] for row in group},
+                "average_duration_ms": waited / calls,
+            },
+        ),
+        formula=(
+            "saving_ms = Σ max(duration_ms − ttft_estimate, 0), where ttft_estimate is the median "
+            "time to first chunk of the model's streamed calls in the window (if there are at least "
+            "stream_min_ttft_samples), else stream_default_ttft_ms. No dollar saving."
+        ),
+        inputs={
+            "calls": calls,
+            "total_duration_ms": waited,
+            "min_ttft_samples": limits.stream_min_ttft_samples,
+            "default_ttft_ms": limits.stream_default_ttft_ms,
+        },
+    )
