@@ -45,7 +45,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from callscope.collector.errors import CollectorError, StorageError
-from callscope.collector.parquet import COMPRESSION
+from callscope.collector.parquet import writer_options
 from callscope.collector.schema import (
     METADATA_SCHEMA_VERSION,
     PARTITION_COLUMN,
@@ -246,7 +246,7 @@ def _merge(storage: Storage, table: str, directory: str, files: list[FileInfo]) 
     temp = storage.temp_path_for(final)
     expected = 0
     try:
-        with pq.ParquetWriter(temp, schema, compression=COMPRESSION) as out:
+        with pq.ParquetWriter(temp, schema, **writer_options(schema)) as out:
             pending: list[pa.Table] = []
             pending_rows = 0
             for info in files:

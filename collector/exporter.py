@@ -14,11 +14,12 @@ the SDK: failures are logged and reported as ``SpanExportResult.FAILURE``.
 from __future__ import annotations
 
 import atexit
-import threading
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
+from callscope.collector.fastpath import callscope_call_values, is_callscope_scope
+from callscope.collector.normalize import CALLS, service_of, span_values
 from callscope.collector.records import SpanEvent, SpanRecord
 from callscope.collector.writer import DEFAULT_MAX_AGE_S, DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS, DatasetWriter
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
@@ -28,7 +29,7 @@ from callscope._log import get_logger
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import ReadableSpan
+    from opentelemetry.sdk.trace import Event, ReadableSpan
 
 log = get_logger("callscope.collector")
 
@@ -50,20 +51,61 @@ def _plain(attributes: Any) -> Mapping[str, Any]:
     return inner if isinstance(inner, dict) else dict(attributes)
 
 
-class _ResourceCache:
-    """Spans of one provider share one Resource object; convert its attributes once."""
+def _events(span: ReadableSpan) -> Sequence[Event]:
+    """The span's events; the SDK's own list when reachable (``span.events`` copies it into a tuple)."""
+    events: Sequence[Event] | None = getattr(span, "_events", None)
+    return span.events if events is None else events
 
-    __slots__ = ("attributes", "resource")
+
+class _ResourceCache:
+    """Spans of one provider share one Resource object; convert its attributes once.
+
+    Lock-free: the cached resource, its attributes and its service are replaced as one tuple.
+    """
+
+    __slots__ = ("_current",)
 
     def __init__(self) -> None:
-        self.resource: Resource | None = None
-        self.attributes: Mapping[str, Any] = {}
+        self._current: tuple[Resource | None, Mapping[str, Any], tuple[Any, Any, Any]] = (
+            None,
+            {},
+            (None, None, None),
+        )
 
-    def get(self, resource: Resource) -> Mapping[str, Any]:
-        if resource is not self.resource:
-            self.attributes = _plain(resource.attributes)
-            self.resource = resource
-        return self.attributes
+    def get(self, resource: Resource) -> tuple[Mapping[str, Any], tuple[Any, Any, Any]]:
+        """The resource's attributes, and its service (see ``service_of``)."""
+        current = self._current
+        if current[0] is not resource:
+            attributes = _plain(resource.attributes)
+            current = self._current = (resource, attributes, service_of(attributes))
+        return current[1], current[2]
+
+
+def span_values_of(span: ReadableSpan, resources: _ResourceCache) -> tuple[str, list[Any]]:
+    """The table and row of an SDK span: callscope's own call spans by the fast path, the rest (and
+    any span the fast path declines) through :func:`span_record` and ``span_values``."""
+    scope = span.instrumentation_scope
+    resource = span.resource
+    if scope is not None and is_callscope_scope(scope.name) and resource is not None:
+        context = span.context
+        if context is not None:
+            parent = span.parent
+            start = span.start_time or 0
+            attributes = getattr(span, "_attributes", None)  # the SDK's BoundedAttributes, not a copy
+            row = callscope_call_values(
+                _plain(attributes if attributes is not None else span.attributes),
+                f"{context.trace_id:032x}",
+                f"{context.span_id:016x}",
+                f"{parent.span_id:016x}" if parent is not None else None,
+                start,
+                span.end_time or start,
+                resources.get(resource)[1],
+                span.status.description,
+                bool(_events(span)),
+            )
+            if row is not None:
+                return CALLS, row
+    return span_values(span_record(span, resources))
 
 
 def span_record(span: ReadableSpan, resources: _ResourceCache | None = None) -> SpanRecord:
@@ -73,7 +115,7 @@ def span_record(span: ReadableSpan, resources: _ResourceCache | None = None) -> 
     status = span.status
     scope = span.instrumentation_scope
     resource = span.resource
-    events = span.events
+    events = _events(span)
     start = span.start_time or 0
     attributes = getattr(span, "_attributes", None)  # the SDK's BoundedAttributes, not a proxy copy
     # Positional: this runs for every span, and keyword arguments cost more.
@@ -86,7 +128,7 @@ def span_record(span: ReadableSpan, resources: _ResourceCache | None = None) -> 
         start,
         span.end_time or start,
         _plain(attributes if attributes is not None else span.attributes),
-        (resources.get(resource) if resources is not None else _plain(resource.attributes))
+        (resources.get(resource)[0] if resources is not None else _plain(resource.attributes))
         if resource is not None
         else {},
         _STATUSES.get(status.status_code, "unset"),  # type: ignore[arg-type]
@@ -122,7 +164,6 @@ class ParquetSpanExporter(SpanExporter):
             storage_options=storage_options,
         )
         self._resources = _ResourceCache()
-        self._lock = threading.Lock()
         self._shutdown = False
         # A weak reference: registering the bound method would keep the exporter alive forever.
         reference = weakref.ref(self)
@@ -133,9 +174,8 @@ class ParquetSpanExporter(SpanExporter):
         if self._shutdown:
             return SpanExportResult.FAILURE
         try:
-            with self._lock:  # the resource cache is not thread-safe; exports are rarely concurrent
-                records = [span_record(span, self._resources) for span in spans]
-            self.writer.add(records)
+            resources = self._resources
+            self.writer.add_values([span_values_of(span, resources) for span in spans])
         except Exception as err:  # never raise into the SDK
             log.error("callscope.exporter.export_failed", error=str(err), spans=len(spans))
             return SpanExportResult.FAILURE

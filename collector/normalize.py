@@ -122,7 +122,9 @@ CALL_SOURCES: Final[dict[str, tuple[str, ...]]] = {
 
 _COLUMN: Final = {name: index for index, name in enumerate(CALL_COLUMNS)}
 _KINDS: Final = coerce.COLUMN_TYPES[CALLS]
-_NO_SUCH_ATTRIBUTE: Final = ""  # map(attrs.get) needs a name for columns without a fast source
+#: map(attrs.get) needs a key for columns without a fast source; not a str, so no attribute has it
+#: (an attribute named "" must not land in those columns).
+_NO_SUCH_ATTRIBUTE: Final[Any] = object()
 
 #: Scalar columns whose preferred attribute is fetched in one map(); list columns are not, since
 #: Arrow would split a plain string into characters instead of rejecting it.
@@ -149,6 +151,8 @@ _SLOW_SOURCES: Final[dict[str, tuple[int, int, coerce.Converter]]] = {
     for rank, source in enumerate(sources)
     if source not in _FAST_SET
 }
+#: Column of each fast name.
+_FAST_COLUMN: Final = {name: index for index, name in enumerate(_FAST_NAMES) if name in _FAST_SET}
 #: Attribute prefixes that make a tag; the rest of the name is the tag key.
 _TAG_PREFIXES: Final = (A.TAG_PREFIX, peers.OPENLLMETRY_ASSOCIATION_PREFIX)
 
@@ -195,37 +199,92 @@ Step = Callable[[Conversion], None]
 
 
 def take_call_attributes(c: Conversion) -> None:
-    """Typed columns from the attributes: one C-level fetch, then the leftovers one by one."""
-    attributes = c.record.attributes
-    c.row = row = list(map(attributes.get, _FAST_NAMES))
-    if len(row) - row.count(None) == len(attributes):
-        return  # every attribute had its column: nothing left over
-    sources, left, tags = _SLOW_SOURCES, c.left, c.tags
-    ranks: dict[int, int] = {}  # column -> rank of the source that filled it here
-    for name in sorted(attributes.keys() - _FAST_SET):  # sorted: the same row in every process
+    """Typed columns from the attributes: one C-level fetch, then the leftovers by a cached plan."""
+    c.row = fill_call_attributes(c.record.attributes, c.left, c.tags)
+
+
+def fill_call_attributes(
+    attributes: Mapping[str, Any], left: dict[str, Any], tags: dict[str, str]
+) -> list[Any]:
+    """A ``calls`` row with the columns the attributes give; what no column takes goes to ``left``
+    (later the ``attributes`` JSON) or, for tag names, to ``tags``."""
+    row = list(map(attributes.get, _FAST_NAMES))
+    plan = attribute_plan(tuple(attributes))
+    if not plan:
+        return row  # every attribute had its column: nothing left over
+    ranks: dict[int, int] | None = None  # column -> rank of the source that filled it, when contested
+    for name, action, info in plan:
         value = attributes[name]
-        source = sources.get(name)
-        if source is None:
-            if not _take_tag(name, value, tags):
-                left[name] = value
-            continue
-        column, rank, convert = source
-        if row[column] is not None and ranks.get(column, 0) <= rank:
-            continue  # a better source already filled it; the weaker spelling is dropped
-        converted = convert(value)
-        if converted is None:
-            left[name] = value  # keep a value of the wrong shape visible in `attributes`
-            continue
-        row[column] = converted
-        ranks[column] = rank
+        if action is _LEFT:
+            left[name] = value
+        elif action is _TAG:
+            tags[info] = value if isinstance(value, str) else json.dumps(value)
+        else:
+            column, rank, convert = info
+            if action is _CONTESTED:
+                if ranks is None:
+                    ranks = {}
+                if row[column] is not None and ranks.get(column, 0) <= rank:
+                    continue  # a better source already filled it; the weaker spelling is dropped
+            converted = convert(value)
+            if converted is None:
+                left[name] = value  # keep a value of the wrong shape visible in `attributes`
+                continue
+            row[column] = converted
+            if ranks is not None:
+                ranks[column] = rank
+    return row
 
 
-def _take_tag(name: str, value: Any, tags: dict[str, str]) -> bool:
-    if not name.startswith(_TAG_PREFIXES):
-        return False
-    prefix = next(prefix for prefix in _TAG_PREFIXES if name.startswith(prefix))
-    tags[name[len(prefix) :]] = value if isinstance(value, str) else json.dumps(value)
-    return True
+# What take_call_attributes does with an attribute the fast map did not fetch.
+_LEFT: Final = "left"  # to the `attributes` JSON
+_TAG: Final = "tag"  # to the tags map, under the name without its prefix
+_SOURCE: Final = "source"  # to its column, the only source of that column the span has
+_CONTESTED: Final = "contested"  # to its column unless a better source of it filled it
+PlanStep = tuple[str, str, Any]
+#: Plans by attribute names in span order. Spans of one instrumentation share a few shapes, so
+#: the set difference, the sort and the name lookups run once per shape, not once per span.
+_plans: dict[tuple[str, ...], tuple[PlanStep, ...]] = {}
+_MAX_PLANS: Final = 1024
+
+
+def attribute_plan(names: tuple[str, ...]) -> tuple[PlanStep, ...]:
+    """The steps for the attributes of a span with these names that the fast map did not take."""
+    plan = _plans.get(names)
+    if plan is None:
+        plan = _make_plan(names)
+        if len(_plans) >= _MAX_PLANS:
+            _plans.clear()  # many shapes (e.g. indexed peer attributes): start over, stay bounded
+        _plans[names] = plan
+    return plan
+
+
+def _make_plan(names: tuple[str, ...]) -> tuple[PlanStep, ...]:
+    present = set(names)
+    sources_per_column: dict[int, int] = {}
+    for name in present:
+        column = _FAST_COLUMN.get(name)
+        if column is None and name in _SLOW_SOURCES:
+            column = _SLOW_SOURCES[name][0]
+        if column is not None:
+            sources_per_column[column] = sources_per_column.get(column, 0) + 1
+    plan: list[PlanStep] = []
+    for name in sorted(present - _FAST_SET):  # sorted: the same row in every process
+        source = _SLOW_SOURCES.get(name)
+        if source is not None:
+            contested = sources_per_column[source[0]] > 1
+            plan.append((name, _CONTESTED if contested else _SOURCE, source))
+            continue
+        tag = _tag_key(name)
+        plan.append((name, _LEFT, None) if tag is None else (name, _TAG, tag))
+    return tuple(plan)
+
+
+def _tag_key(name: str) -> str | None:
+    for prefix in _TAG_PREFIXES:
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return None
 
 
 def take_call_identity(c: Conversion) -> None:
@@ -243,11 +302,15 @@ def _fill_identity(row: list[Any], record: SpanRecord, start_index: int) -> None
     row[start_index] = start // 1000
     row[start_index + 1] = end // 1000
     row[start_index + 2] = (end - start) / 1e6
-    resource = record.resource
-    row[start_index + 3] = resource.get(peers.SERVICE_NAME)
-    row[start_index + 4] = resource.get(peers.SERVICE_VERSION)
-    row[start_index + 5] = resource.get(peers.DEPLOYMENT_ENVIRONMENT_NAME) or resource.get(
-        peers.DEPLOYMENT_ENVIRONMENT
+    row[start_index + 3 : start_index + 6] = service_of(record.resource)
+
+
+def service_of(resource: Mapping[str, Any]) -> tuple[Any, Any, Any]:
+    """Service name, version and deployment environment of a resource (spans of one resource share it)."""
+    return (
+        resource.get(peers.SERVICE_NAME),
+        resource.get(peers.SERVICE_VERSION),
+        resource.get(peers.DEPLOYMENT_ENVIRONMENT_NAME) or resource.get(peers.DEPLOYMENT_ENVIRONMENT),
     )
 
 
