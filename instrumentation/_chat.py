@@ -219,37 +219,50 @@ def _output_message(choice: Any) -> dict[str, Any]:
     }
 
 
-class ChatStream:
-    """Per-chunk state of a streamed chat completion: a few slots, no attribute writes."""
+class _ChoicesStream:
+    """What chat and legacy completion streams share: chunk times, finish reasons per choice, usage."""
 
-    __slots__ = (
-        "capture",
-        "chunks",
-        "finish_reasons",
-        "first",
-        "hide_usage",
-        "last",
-        "last_chunk",
-        "texts",
-        "tools",
-        "usage",
-    )
+    __slots__ = ("chunks", "finish_reasons", "first", "hide_usage", "last", "last_chunk", "usage")
 
-    def __init__(self, hide_usage: bool, capture: bool) -> None:
+    def __init__(self, hide_usage: bool) -> None:
         self.hide_usage = hide_usage
-        self.capture = capture
         self.chunks = 0
         self.first = 0.0
         self.last = 0.0
         self.last_chunk: Any = None
         self.usage: Any = None
         self.finish_reasons: dict[int, str] = {}
-        self.texts: dict[int, list[str]] = {}
-        self.tools: dict[tuple[int, int], dict[str, Any]] = {}
 
     @property
     def outputs(self) -> int:
         return self.chunks
+
+    def take_usage(self, payload: Mapping[str, Any]) -> None:
+        """The usage-only chunk, intercepted as JSON before the SDK parsed it."""
+        self.usage = payload["usage"]
+
+    def finish(self, call: Call) -> str:
+        if self.last_chunk is not None:
+            _response_common(call, self.last_chunk)
+        if self.finish_reasons:
+            call.attrs[A.FINISH_REASONS] = [self.finish_reasons[i] for i in sorted(self.finish_reasons)]
+        if isinstance(self.usage, Mapping):
+            usage_from_mapping(call, self.usage)
+        elif self.usage is not None:
+            usage_from_chat(call, self.usage)
+        return OK if self.finish_reasons else INCOMPLETE
+
+
+class ChatStream(_ChoicesStream):
+    """Per-chunk state of a streamed chat completion: a few slots, no attribute writes."""
+
+    __slots__ = ("capture", "texts", "tools")
+
+    def __init__(self, hide_usage: bool, capture: bool) -> None:
+        super().__init__(hide_usage)
+        self.capture = capture
+        self.texts: dict[int, list[str]] = {}
+        self.tools: dict[tuple[int, int], dict[str, Any]] = {}
 
     def on_chunk(self, chunk: Any) -> bool:
         now = time.perf_counter()
@@ -293,19 +306,8 @@ class ChatStream:
                 if function.arguments:
                     entry["args"].append(function.arguments)
 
-    def take_usage(self, payload: Mapping[str, Any]) -> None:
-        """The usage-only chunk, intercepted as JSON before the SDK parsed it."""
-        self.usage = payload["usage"]
-
     def finish(self, call: Call) -> str:
-        if self.last_chunk is not None:
-            _response_common(call, self.last_chunk)
-        if self.finish_reasons:
-            call.attrs[A.FINISH_REASONS] = [self.finish_reasons[i] for i in sorted(self.finish_reasons)]
-        if isinstance(self.usage, Mapping):
-            usage_from_mapping(call, self.usage)
-        elif self.usage is not None:
-            usage_from_chat(call, self.usage)
+        status = super().finish(call)
         if self.capture:
             indexes = sorted(set(self.texts) | set(self.finish_reasons) | {i for i, _ in self.tools})
             messages = []
@@ -319,7 +321,7 @@ class ChatStream:
                 reason = self.finish_reasons.get(index, "error")
                 messages.append({"role": "assistant", "parts": parts, "finish_reason": reason})
             call.attrs[A.OUTPUT_MESSAGES] = content.dumps(messages)
-        return OK if self.finish_reasons else INCOMPLETE
+        return status
 
 
 class CompletionsSurface:
@@ -373,21 +375,10 @@ class CompletionsSurface:
         return CompletionsStream(call.hide_usage_chunk)
 
 
-class CompletionsStream:
-    __slots__ = ("chunks", "finish_reasons", "first", "hide_usage", "last", "last_chunk", "usage")
+class CompletionsStream(_ChoicesStream):
+    """Per-chunk state of a streamed legacy completion."""
 
-    def __init__(self, hide_usage: bool) -> None:
-        self.hide_usage = hide_usage
-        self.chunks = 0
-        self.first = 0.0
-        self.last = 0.0
-        self.last_chunk: Any = None
-        self.usage: Any = None
-        self.finish_reasons: dict[int, str] = {}
-
-    @property
-    def outputs(self) -> int:
-        return self.chunks
+    __slots__ = ()
 
     def on_chunk(self, chunk: Any) -> bool:
         now = time.perf_counter()
@@ -406,21 +397,6 @@ class CompletionsStream:
             if choice.finish_reason is not None:
                 self.finish_reasons[choice.index] = choice.finish_reason
         return True
-
-    def take_usage(self, payload: Mapping[str, Any]) -> None:
-        """The usage-only chunk, intercepted as JSON before the SDK parsed it."""
-        self.usage = payload["usage"]
-
-    def finish(self, call: Call) -> str:
-        if self.last_chunk is not None:
-            _response_common(call, self.last_chunk)
-        if self.finish_reasons:
-            call.attrs[A.FINISH_REASONS] = [self.finish_reasons[i] for i in sorted(self.finish_reasons)]
-        if isinstance(self.usage, Mapping):
-            usage_from_mapping(call, self.usage)
-        elif self.usage is not None:
-            usage_from_chat(call, self.usage)
-        return OK if self.finish_reasons else INCOMPLETE
 
 
 CHAT = ChatSurface()
