@@ -9,11 +9,10 @@ from typing import Any
 from callscope.instrumentation import _content as content
 from callscope.instrumentation import attributes as A
 from callscope.instrumentation._call import INCOMPLETE, OK, Call
-from callscope.instrumentation._request_shape import json_chars, record_shape, set_number, text_chars
+from callscope.instrumentation._request_shape import record_prompt_shape, record_shape, set_number, text_chars
 
 __all__ = ["CHAT", "COMPLETIONS"]
 
-_PREFIX_ROLES = frozenset({"system", "developer"})
 _NUMBERS = (
     ("temperature", A.REQUEST_TEMPERATURE),
     ("top_p", A.REQUEST_TOP_P),
@@ -120,32 +119,7 @@ class ChatSurface:
             attrs[A.REQUEST_REASONING_EFFORT] = effort
         messages = body.get("messages")
         messages = list(messages) if isinstance(messages, list | tuple) else []
-        chars = 0
-        prefix: list[Any] = []
-        prefix_chars = 0
-        leading = True
-        for message in messages:
-            size = _message_chars(message)
-            chars += size
-            if leading and isinstance(message, Mapping) and message.get("role") in _PREFIX_ROLES:
-                prefix.append(message)
-                prefix_chars += size
-            else:
-                leading = False
-        if tools:
-            prefix.append(tools)
-            tools_chars = json_chars(tools)
-            prefix_chars += tools_chars
-            chars += tools_chars
-        record_shape(
-            attrs,
-            call.config.hasher,
-            body,
-            message_count=len(messages),
-            input_chars=chars,
-            prefix=prefix,
-            prefix_chars=prefix_chars,
-        )
+        record_prompt_shape(attrs, call.config.hasher, body, messages, _message_chars, tools=tools)
         if call.config.capture_content:
             attrs[A.INPUT_MESSAGES] = content.dumps([_input_message(m) for m in messages])
             if tools:

@@ -19,14 +19,21 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from callscope.instrumentation._internal_errors import log
 
 from callscope.config import ENV_HASH_KEY
 
-__all__ = ["NOISE_FIELDS", "Hasher", "canonical_json", "resolve_hash_key", "text_chars"]
+__all__ = [
+    "NOISE_FIELDS",
+    "Hasher",
+    "canonical_json",
+    "record_prompt_shape",
+    "resolve_hash_key",
+    "text_chars",
+]
 
 #: Body fields that do not change what the model answers.
 NOISE_FIELDS = frozenset(
@@ -45,6 +52,8 @@ NOISE_FIELDS = frozenset(
 )
 
 _BLAKE2B_MAX_KEY = 64
+#: Roles of the leading messages that belong to the stable prefix.
+PREFIX_ROLES = frozenset({"system", "developer"})
 
 
 def resolve_hash_key(explicit: str | bytes | None) -> bytes:
@@ -153,3 +162,49 @@ def record_shape(
     attrs[A.REQUEST_HASH] = hasher.hash(without_noise(body))
     if prefix:
         attrs[A.PREFIX_HASH] = hasher.hash(prefix)
+
+
+def record_prompt_shape(
+    attrs: dict[str, Any],
+    hasher: Hasher,
+    body: Mapping[str, Any],
+    items: Sequence[Any],
+    size_of: Callable[[Any], int],
+    *,
+    instructions: str | None = None,
+    tools: Any = None,
+) -> None:
+    """:func:`record_shape` for a prompt of ``items`` (chat messages or Responses input items).
+
+    The prefix is ``instructions``, then the leading system/developer items, then ``tools``;
+    ``size_of`` gives an item's character count.
+    """
+    chars = 0
+    prefix: list[Any] = []
+    prefix_chars = 0
+    if instructions:
+        prefix.append(instructions)
+        prefix_chars = chars = len(instructions)
+    leading = True
+    for item in items:
+        size = size_of(item)
+        chars += size
+        if leading and isinstance(item, Mapping) and item.get("role") in PREFIX_ROLES:
+            prefix.append(item)
+            prefix_chars += size
+        else:
+            leading = False
+    if tools:
+        prefix.append(tools)
+        tools_chars = json_chars(tools)
+        prefix_chars += tools_chars
+        chars += tools_chars
+    record_shape(
+        attrs,
+        hasher,
+        body,
+        message_count=len(items),
+        input_chars=chars,
+        prefix=prefix,
+        prefix_chars=prefix_chars,
+    )

@@ -9,11 +9,10 @@ from typing import Any
 from callscope.instrumentation import _content as content
 from callscope.instrumentation import attributes as A
 from callscope.instrumentation._call import ERROR, INCOMPLETE, OK, Call
-from callscope.instrumentation._request_shape import json_chars, record_shape, set_number, text_chars
+from callscope.instrumentation._request_shape import record_prompt_shape, set_number, text_chars
 
 __all__ = ["RESPONSES", "RESUME"]
 
-_PREFIX_ROLES = frozenset({"system", "developer"})
 _TERMINAL = frozenset({"response.completed", "response.incomplete", "response.failed"})
 _TOOL_CALL_ITEMS = frozenset(
     {
@@ -167,35 +166,8 @@ def _shape(
     call: Call, body: Mapping[str, Any], instructions: str | None, items: list[Any], tools: Any
 ) -> None:
     """Sizes and hashes; the prefix is the instructions, leading system/developer items, then tools."""
-    chars = 0
-    prefix: list[Any] = []
-    prefix_chars = 0
-    if instructions:
-        prefix.append(instructions)
-        prefix_chars += len(instructions)
-        chars += len(instructions)
-    leading = True
-    for item in items:
-        size = _item_chars(item)
-        chars += size
-        if leading and isinstance(item, Mapping) and item.get("role") in _PREFIX_ROLES:
-            prefix.append(item)
-            prefix_chars += size
-        else:
-            leading = False
-    if tools:
-        prefix.append(tools)
-        tools_chars = json_chars(tools)
-        prefix_chars += tools_chars
-        chars += tools_chars
-    record_shape(
-        call.attrs,
-        call.config.hasher,
-        body,
-        message_count=len(items),
-        input_chars=chars,
-        prefix=prefix,
-        prefix_chars=prefix_chars,
+    record_prompt_shape(
+        call.attrs, call.config.hasher, body, items, _item_chars, instructions=instructions, tools=tools
     )
 
 
