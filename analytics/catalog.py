@@ -22,14 +22,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
 from typing import Any, Final
 
 from callscope.analytics.errors import UnknownQuery
 
-__all__ = ["BUCKETS", "DIMENSIONS", "NamedQuery", "Param", "load_queries", "macros_sql"]
+__all__ = ["BUCKETS", "DIMENSIONS", "NamedQuery", "Param", "auto_bucket", "load_queries", "macros_sql"]
 
 #: Values of a ``dimension`` parameter (see the ``calls_by`` macro), besides ``tag:<key>``.
 DIMENSIONS: Final[dict[str, str]] = {
@@ -50,8 +50,17 @@ DIMENSIONS: Final[dict[str, str]] = {
 }
 TAG_DIMENSION_PREFIX: Final = "tag:"
 
-#: Values of a ``bucket`` parameter; ``auto`` picks one from the length of the window.
-BUCKETS: Final = ("auto", "minute", "hour", "day", "week", "month")
+#: Values of a ``bucket`` parameter; ``auto`` picks one from how long the selected calls span.
+BUCKETS: Final = ("auto", "second", "minute", "hour", "day", "week", "month")
+#: ``auto``'s choice: the first width whose limit the calls' time span is within. Each limit is
+#: three of the next width, so a chart has 3 to 180 points (months beyond two years: 24 or more).
+_AUTO_LIMITS: Final = (
+    ("second", timedelta(minutes=3)),
+    ("minute", timedelta(hours=3)),
+    ("hour", timedelta(days=3)),
+    ("day", timedelta(days=120)),
+    ("week", timedelta(days=730)),
+)
 
 _PARAM = re.compile(
     r"^@param\s+(?P<name>[a-z_][a-z0-9_]*)\s+(?P<kind>[a-z]+(?:\([^)]*\))?)"
@@ -59,6 +68,14 @@ _PARAM = re.compile(
 )
 _CHOICE = re.compile(r"^choice\((?P<values>[^)]*)\)$")
 _KINDS: Final = ("int", "float", "str", "bool", "timestamp", "dimension", "bucket")
+
+
+def auto_bucket(span: timedelta) -> str:
+    """The bucket width ``auto`` stands for when the charted calls span ``span`` (first to last start)."""
+    for bucket, limit in _AUTO_LIMITS:
+        if span <= limit:
+            return bucket
+    return "month"
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, Final
 
 from callscope.analytics import views
-from callscope.analytics.catalog import NamedQuery, load_queries, macros_sql
+from callscope.analytics.catalog import NamedQuery, auto_bucket, load_queries, macros_sql
 from callscope.analytics.dataset import Dataset, open_dataset
 from callscope.analytics.errors import DatasetError, QueryError, UnknownQuery
 from callscope.analytics.filters import Filters, ResolvedFilters
@@ -443,23 +443,15 @@ def _run(con: duckdb.DuckDBPyConnection, query: NamedQuery, bound: Mapping[str, 
 
 
 def _auto_bucket(con: duckdb.DuckDBPyConnection, filters: ResolvedFilters) -> str:
-    """A bucket width giving tens to a few hundred points over the window (or the data's extent)."""
-    period = filters.period
-    if period is None:
-        row = con.sql("SELECT min(start_time), max(start_time) FROM calls").fetchall()[0]
-        if row[0] is None:
-            return "hour"
-        period = (filters.until or row[1]) - row[0]
-    hours = period.total_seconds() / 3600
-    if hours <= 3:
-        return "minute"
-    if hours <= 72:
-        return "hour"
-    if hours <= 24 * 120:
-        return "day"
-    if hours <= 24 * 730:
-        return "week"
-    return "month"
+    """The bucket width for the calls ``con``'s scope selects, from how long they span.
+
+    The span of the data, not of the window: 25 seconds of calls in a 7-day window get one bar per
+    second, not one bar. An empty scope falls back to the window's length (then to hours).
+    """
+    extent = _run(con, Analytics.query("dataset_extent"), {}).to_pylist()[0]
+    if extent["first_call"] is not None:
+        return auto_bucket(extent["last_call"] - extent["first_call"])
+    return auto_bucket(filters.period) if filters.period is not None else "hour"
 
 
 def _statements(script: str) -> list[str]:

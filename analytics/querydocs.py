@@ -58,8 +58,9 @@ cached_rate, write_rate, output_rate)` prices token counts. E.g.
 `SELECT key, sum(priced_usd) FROM priced_calls('service', 'batch') GROUP BY key`.
 
 Parameter kinds: `dimension` is one of {dimensions}, or `tag:<key>` (the value of
-that tag; NULL for calls without it). `bucket` is one of {buckets}; `auto` picks minute (window
-up to 3 h), hour (up to 3 days), day (up to 120 days), week (up to 2 years) or month.
+that tag; NULL for calls without it). `bucket` is one of {buckets}; `auto` picks one from how long
+the selected calls span, first to last (not from the window's length): second (up to 3 minutes),
+minute (up to 3 h), hour (up to 3 days), day (up to 120 days), week (up to 2 years) or month.
 """
 
 

@@ -332,29 +332,37 @@ def _suggestion_blocks(data: Mapping[str, Any], max_suggestions: int | None) -> 
     blocks.append(
         (
             "p",
-            f"Ranked by saving; together about {usd(savings['usd_30d'])} and "
-            f"{ms(savings['ms_30d'])} of waiting per 30 days. Prices: {data['prices']['source']}.",
+            f"Ranked by saving; together about {_saving(savings['usd_30d'], savings['ms_30d'])}. "
+            f"Prices: {data['prices']['source']}.",
         )
     )
     for number, finding in enumerate(shown, start=1):
-        saving = f"saves {usd(finding['saving_usd_30d'])}"
-        if finding["saving_ms_30d"]:
-            saving += f" and {ms(finding['saving_ms_30d'])} of waiting"
-        blocks.append(("h3", f"{number}. {finding['title']} — {saving} per 30 days [{finding['rule']}]"))
+        saving = _saving(finding["saving_usd_30d"], finding["saving_ms_30d"])
+        blocks.append(("h3", f"{number}. {finding['title']} — saves {saving} [{finding['rule']}]"))
         blocks.append(("p", finding["summary"]))
         blocks.append(("item", "Evidence: " + _evidence(finding["evidence"])))
         blocks.append(("item", "Arithmetic: " + _arithmetic(finding["arithmetic"])))
     hidden = suggestions[len(shown) :]
     if hidden:
-        rest = usd(sum(finding["saving_usd_30d"] or 0 for finding in hidden))
+        rest = _saving(
+            sum(finding["saving_usd_30d"] or 0 for finding in hidden),
+            sum(finding["saving_ms_30d"] or 0 for finding in hidden),
+        )
         blocks.append(
-            (
-                "p",
-                f"{len(hidden)} more suggestions, worth {rest} per 30 days: "
-                "raise --top or use --format json.",
-            )
+            ("p", f"{len(hidden)} more suggestions, worth {rest}: raise --top or use --format json.")
         )
     return blocks
+
+
+def _saving(usd_30d: float | None, ms_30d: float | None) -> str:
+    """``$X and Y of waiting per 30 days``, naming only the parts that are not zero: a saving in
+    time alone (streaming, say) reads ``Y of waiting per 30 days``, not ``$0.00 and Y``."""
+    parts = []
+    if usd_30d:
+        parts.append(usd(usd_30d))
+    if ms_30d:
+        parts.append(f"{ms(ms_30d)} of waiting")
+    return " and ".join(parts) + " per 30 days" if parts else "no measurable amount"
 
 
 def _evidence(evidence: Mapping[str, Any]) -> str:
@@ -369,7 +377,9 @@ def _evidence(evidence: Mapping[str, Any]) -> str:
     if evidence["request_hash"]:
         parts.append(f"request {evidence['request_hash'][:12]}")
     if evidence["example_trace_ids"]:
-        parts.append(f"example traces {', '.join(evidence['example_trace_ids'][:3])}")
+        # Several example calls can share a trace: name each trace once, in order.
+        traces = list(dict.fromkeys(evidence["example_trace_ids"]))
+        parts.append(f"example traces {', '.join(traces[:3])}")
     return "; ".join(parts)
 
 

@@ -8,7 +8,7 @@ durations in seconds once they pass two seconds, money with a dollar sign.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import altair as alt
@@ -39,21 +39,43 @@ PALETTE: Final = (
     "#EECA3B", "#FF9DA6", "#9D755D", "#BAB0AC", "#1F77B4", "#8C564B",
 )  # fmt: skip
 _TIME_FORMATS: Final = {
+    "second": "%H:%M:%S",
     "minute": "%H:%M",
     "hour": "%b %d %H:%M",
     "day": "%b %d",
     "week": "%b %d",
     "month": "%b %Y",
 }
-_BUCKET_WORDS: Final = {"minute": "minute", "hour": "hour", "day": "day", "week": "week", "month": "month"}
+_BUCKET_WORDS: Final = {
+    "second": "second",
+    "minute": "minute",
+    "hour": "hour",
+    "day": "day",
+    "week": "week",
+    "month": "month",
+}
 #: Vega-Lite time units matching the analytics buckets: a bar spans its whole bucket.
 _TIME_UNITS: Final = {
+    "second": "yearmonthdatehoursminutesseconds",
     "minute": "yearmonthdatehoursminutes",
     "hour": "yearmonthdatehours",
     "day": "yearmonthdate",
     "week": "yearweek",
     "month": "yearmonth",
 }
+#: Rough width of each bucket, to tell whether a window is worth drawing whole (months as 30 days).
+_BUCKET_SECONDS: Final = {
+    "second": 1,
+    "minute": 60,
+    "hour": 3600,
+    "day": 86_400,
+    "week": 7 * 86_400,
+    "month": 30 * 86_400,
+}
+#: A window holding more buckets than this is not stretched over the axis (see :func:`window_domain`).
+MAX_WINDOW_BUCKETS: Final = 500
+#: Characters of legend labels a line under a full-width chart holds.
+_WIDE_LINE: Final = 120
 #: Height of one bar (or group of bars) on a chart with a category axis.
 BAR_STEP: Final = 26
 
@@ -111,27 +133,67 @@ def color_scale(domain: Sequence[str]) -> alt.Scale:
 
 
 def _legend(
-    title: str, labels: Sequence[object] = (), *, orient: Literal["right", "bottom"] = "right"
+    title: str,
+    labels: Sequence[object] = (),
+    *,
+    orient: Literal["right", "bottom"] = "right",
+    line_chars: int = 48,
 ) -> alt.Legend:
     """A legend beside the chart (or under it, in as many columns as its labels' length allows)."""
     if orient == "right":
         return alt.Legend(title=title or None, orient="right", labelLimit=240)
+    columns = _legend_columns(labels, line_chars)
+    return alt.Legend(title=title or None, orient=orient, columns=columns, labelLimit=360)
+
+
+def _legend_columns(labels: Sequence[object], line_chars: int) -> int:
+    """As many columns as labels of the longest length fit in a line of ``line_chars`` characters."""
     longest = max((len(str(label)) for label in labels), default=12)
-    return alt.Legend(
-        title=title or None, orient=orient, columns=max(1, min(5, 48 // (longest + 6))), labelLimit=360
-    )
+    return max(1, min(5, line_chars // (longest + 6)))
 
 
-def window_domain(filters: Mapping[str, Any] | None, now: datetime | None = None) -> list[str] | None:
+def _legend_height(title: str, labels: Sequence[object], line_chars: int) -> int:
+    """Pixels a legend under a chart takes: Streamlit fits the whole chart, legend included, in
+    its height, so the plot would shrink by this much."""
+    rows = -(-len(labels) // _legend_columns(labels, line_chars))
+    return 16 * rows + (16 if title else 0) + 24
+
+
+def window_domain(
+    filters: Mapping[str, Any] | None,
+    now: datetime | None = None,
+    *,
+    bucket: str | None = None,
+    extent: tuple[datetime | None, datetime | None] | None = None,
+) -> list[str] | None:
     """The x domain covering a query's whole time window (naive UTC ISO, like the plotted times),
-    so an empty stretch shows as empty rather than disappearing; ``None`` for an open window."""
+    so an empty stretch shows as empty rather than disappearing; ``None`` for an open window.
+
+    When the window holds more than :data:`MAX_WINDOW_BUCKETS` buckets of ``bucket``, it is not
+    drawn whole: the analytics pick the bucket from the span of the calls, so 25 seconds of calls
+    in a 7-day window come per second, and stretched over the week their bars would be slivers.
+    The domain is then ``extent`` (the first and last call the filters select, so every chart of
+    a page shares one axis) widened to whole buckets, else ``None`` (the axis fits the data).
+    """
     since = (filters or {}).get("since")
     if not since:
         return None
     until = (filters or {}).get("until")
     end = datetime.fromisoformat(until) if until else (now or datetime.now(UTC))
     start = datetime.fromisoformat(since)
+    width = _BUCKET_SECONDS.get(bucket or "")
+    if width and (end - start).total_seconds() > MAX_WINDOW_BUCKETS * width:
+        first, last = extent or (None, None)
+        if first is None or last is None or bucket in ("week", "month"):
+            return None
+        start, end = _floor(first, width), _floor(last, width) + timedelta(seconds=width)
     return [moment.astimezone(UTC).replace(tzinfo=None).isoformat() for moment in (start, end)]
+
+
+def _floor(moment: datetime, seconds: int) -> datetime:
+    """``moment`` truncated to a multiple of ``seconds`` since the epoch (UTC: whole days at most)."""
+    stamp = moment.timestamp()
+    return datetime.fromtimestamp(stamp - stamp % seconds, UTC)
 
 
 def over_time(
@@ -154,7 +216,8 @@ def over_time(
 ) -> alt.Chart:
     """A value per time bucket: stacked bars (``kind="bar"``), stacked areas or lines by ``color``.
 
-    ``domain`` (see :func:`window_domain`) stretches the time axis over the whole window.
+    ``domain`` (see :func:`window_domain`) stretches the time axis over the whole window. The
+    legend of ``color`` goes under the chart, which grows by its height: the plot keeps ``height``.
     """
     data = utc_naive(frame, "bucket_start")
     time_format = time_axis_format(bucket)
@@ -195,9 +258,12 @@ def over_time(
             f"{color}:N",
             title=color_title,
             scale=scale or alt.Undefined,
-            legend=_legend(color_title, labels) if legend else None,
+            # Under the chart: beside it, a legend of long model names overlapped the last bars.
+            legend=_legend(color_title, labels, orient="bottom", line_chars=_WIDE_LINE) if legend else None,
         )
         encoding["order"] = alt.Order(f"{color}:N")
+        if legend:
+            height += _legend_height(color_title, labels, _WIDE_LINE)
     return mark.encode(**encoding).properties(height=height)
 
 

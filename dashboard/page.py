@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import streamlit as st
-from callscope.dashboard import data, formatting
+from callscope.dashboard import charts, data, formatting
 from callscope.dashboard.state import RANGES, FilterState
 from callscope.dashboard.widgets import no_calls_guide
 
-__all__ = ["FILTERS_KEY", "comparison", "current_filters", "start"]
+__all__ = ["FILTERS_KEY", "comparison", "current_filters", "start", "time_domain"]
+
+if TYPE_CHECKING:
+    from callscope.analytics import QueryResult
 
 #: Where the shell leaves this run's filters for the page.
 FILTERS_KEY: Final = "_callscope_filters"
@@ -48,6 +51,18 @@ def start(title: str, blurb: str, *, needs_calls_in_window: bool = True) -> Filt
             _no_calls_in_window(state)
             return None
     return state
+
+
+def time_domain(result: QueryResult, state: FilterState) -> list[str] | None:
+    """The time axis of an over-time chart of ``result``: the whole window, or, when its buckets
+    would be too thin for that, from the first to the last call the filters select (the same on
+    every chart of the page)."""
+    extent = data.run("dataset_extent", state).first() or {}
+    return charts.window_domain(
+        result.filters,
+        bucket=result.params.get("bucket"),
+        extent=(extent.get("first_call"), extent.get("last_call")),
+    )
 
 
 def _no_calls_in_window(state: FilterState) -> None:

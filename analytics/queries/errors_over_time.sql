@@ -1,6 +1,6 @@
 -- Errors per time bucket split by a dimension (error_type or http_status, typically), with the
 -- bucket's total calls and error rate.
--- @param bucket bucket = auto: Bucket width: minute, hour, day, week, month, or auto.
+-- @param bucket bucket = auto: Bucket width: second, minute, hour, day, week, month, or auto.
 -- @param by dimension = error_type: What to split the errors by.
 WITH b AS (
     SELECT date_trunc($bucket, start_time) AS bucket_start, key, status = 'error' AS failed

@@ -1,5 +1,5 @@
 -- Latency percentiles per time bucket (and per value of a dimension; `none` for one line).
--- @param bucket bucket = auto: Bucket width: minute, hour, day, week, month, or auto.
+-- @param bucket bucket = auto: Bucket width: second, minute, hour, day, week, month, or auto.
 -- @param by dimension = none: What to split each bucket by.
 WITH g AS (
     SELECT

@@ -1,7 +1,7 @@
 -- Rate-limit headroom per time bucket and dimension: the lowest remaining requests and tokens the
 -- API reported (x-ratelimit-remaining-*), as counts and as a share of the limit, and the calls
 -- that hit a 429 on any attempt. Headroom near 0 before 429s means the app should pace itself.
--- @param bucket bucket = auto: Bucket width: minute, hour, day, week, month, or auto.
+-- @param bucket bucket = auto: Bucket width: second, minute, hour, day, week, month, or auto.
 -- @param by dimension = model: What to split each bucket by.
 SELECT
     date_trunc($bucket, start_time) AS bucket_start,

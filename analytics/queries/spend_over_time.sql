@@ -1,5 +1,5 @@
 -- Spend, tokens and calls per time bucket and per value of a dimension (stacked-area charts).
--- @param bucket bucket = auto: Bucket width: minute, hour, day, week, month, or auto (from the window's length).
+-- @param bucket bucket = auto: Bucket width: second, minute, hour, day, week, month, or auto (from how long the calls span).
 -- @param by dimension = model: What to split each bucket by.
 SELECT
     date_trunc($bucket, start_time) AS bucket_start,

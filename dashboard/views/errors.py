@@ -85,7 +85,7 @@ def _over_time(state: FilterState) -> None:
             alt.Tooltip("bucket_calls:Q", title="All calls in the period", format=","),
             alt.Tooltip("error_rate:Q", title="Error rate", format=".2%"),
         ],
-        domain=charts.window_domain(result.filters),
+        domain=page.time_domain(result, state),
     )
     st.altair_chart(chart, width="stretch")
 
@@ -197,7 +197,7 @@ def _headroom(state: FilterState) -> None:
                     title=f"Time (UTC, {charts.per_bucket(bucket)})",
                     axis=charts.time_axis(bucket),
                     scale=alt.Scale(domain=domain)
-                    if (domain := charts.window_domain(over_time.filters))
+                    if (domain := page.time_domain(over_time, state))
                     else alt.Undefined,
                 ),
                 y=alt.Y(

@@ -69,7 +69,7 @@ def _over_time(state: FilterState, models: list[str]) -> None:
         y_format=",.1f",
         tooltip_format=",.2f",
         extra_tooltips=[alt.Tooltip("calls:Q", title="Calls", format=",")],
-        domain=charts.window_domain(result.filters),
+        domain=page.time_domain(result, state),
     )
     st.altair_chart(chart, width="stretch")
 

@@ -100,7 +100,7 @@ def _over_time(state: FilterState) -> None:
     result = data.run("spend_over_time", state, by="model")
     frame = result.df().fillna({"key": "(unknown)"})
     bucket = result.params.get("bucket")
-    domain = charts.window_domain(result.filters)
+    domain = page.time_domain(result, state)
     scale = charts.color_scale(
         frame.groupby("key")["cost_usd"].sum().sort_values(ascending=False).index.tolist()
     )

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from callscope.analytics import Analytics, Filters, UnknownQuery, connect
+from callscope.analytics.catalog import auto_bucket
 
-from tests.analytics.builders import at, write_calls, write_table
+from tests.analytics.builders import at, call, write_calls, write_table
 from tests.analytics.known import (
     ALL,
     BIG,
@@ -210,15 +212,48 @@ def test_spend_over_time_by_hour(analytics: Analytics) -> None:
     assert rows == sorted(rows, key=lambda r: r["bucket_start"])
 
 
-def test_auto_bucket_follows_the_window(analytics: Analytics) -> None:
+def test_auto_bucket_follows_the_span_of_the_calls_in_the_window(analytics: Analytics) -> None:
     def bucket(filters: Filters) -> str:
         return str(analytics.run_query("spend_over_time", filters).params["bucket"])
 
-    assert bucket(Filters(since=at(0), until=at(2))) == "minute"
-    assert bucket(WINDOW) == "hour"
-    assert bucket(Filters(since=at(0, days=-30), until=at(0))) == "day"
-    assert bucket(Filters(since=at(0, days=-300), until=at(0))) == "week"
-    assert bucket(Filters()) == "hour"  # from the data's extent: 29 hours
+    assert bucket(Filters(since=at(0), until=at(2))) == "minute"  # calls from 0 h to 1.5 h
+    assert bucket(WINDOW) == "hour"  # calls from 0 h to 5 h
+    # Only the two calls a day earlier (an hour apart) are in these long windows.
+    assert bucket(Filters(since=at(0, days=-30), until=at(0))) == "minute"
+    assert bucket(Filters(since=at(0, days=-300), until=at(0))) == "minute"
+    assert bucket(Filters()) == "hour"  # 29 hours
+    # No call in the window: its length decides.
+    assert bucket(Filters(since=at(0, days=-300), until=at(0, days=-30))) == "week"
+
+
+def test_seconds_of_calls_in_a_week_get_a_bar_per_second(tmp_path: Path) -> None:
+    seconds = [at(0) + timedelta(seconds=n) for n in range(25)]
+    write_calls(tmp_path, [call(start_time=moment, cost_usd=0.01) for moment in seconds])
+    with connect(str(tmp_path)) as opened:
+        week = Filters(since=at(0, days=-6), until=at(0, days=1))
+        for name in ("spend_over_time", "latency_over_time", "errors_over_time", "ratelimit_headroom"):
+            assert opened.run_query(name, week).params["bucket"] == "second"
+        rows = opened.run_query("spend_over_time", week).rows()
+    assert [row["bucket_start"] for row in rows] == seconds
+    assert sum(row["calls"] for row in rows) == 25
+
+
+@pytest.mark.parametrize(
+    ("span", "bucket"),
+    [
+        (timedelta(0), "second"),
+        (timedelta(minutes=3), "second"),
+        (timedelta(minutes=3, seconds=1), "minute"),
+        (timedelta(hours=3), "minute"),
+        (timedelta(hours=5), "hour"),
+        (timedelta(days=3), "hour"),
+        (timedelta(days=30), "day"),
+        (timedelta(days=300), "week"),
+        (timedelta(days=731), "month"),
+    ],
+)
+def test_auto_bucket_widths(span: timedelta, bucket: str) -> None:
+    assert auto_bucket(span) == bucket
 
 
 def test_tags(analytics: Analytics) -> None:

@@ -230,3 +230,36 @@ def test_text_shows_at_most_max_suggestions(analytics: Analytics) -> None:
     assert "2. Small" not in text
     assert "1 more suggestions, worth $1.00 per 30 days: raise --top or use --format json." in text
     assert "2. Small" in render_markdown(report)
+
+
+def streaming_rule(ctx: RuleContext) -> Iterable[Finding]:
+    """A saving in time only, about calls of which two share a trace."""
+    yield Finding(
+        rule="stream",
+        title="Stream the answers",
+        summary="Users wait for the whole answer.",
+        saving_usd_30d=0.0,
+        saving_ms_30d=72_000.0,
+        evidence=Evidence(calls=3, cost_usd=0.3, example_trace_ids=("t1", "t2", "t1", "t3", "t4")),
+        arithmetic=Arithmetic("wait − first chunk", {}, {}, "p"),
+    )
+
+
+def test_a_saving_in_time_only_names_no_dollars_and_each_trace_once(analytics: Analytics) -> None:
+    report = build_report(analytics, WINDOW, rules=[streaming_rule], now=NOW)
+    for rendered in (render_text(report), render_markdown(report)):
+        assert "1. Stream the answers — saves 1.2 min of waiting per 30 days [stream]" in rendered
+        assert "together about 1.2 min of waiting per 30 days." in rendered
+        assert "$0.00" not in rendered.split("Suggestions")[1]
+        assert "Evidence: 3 calls costing $0.3000; example traces t1, t2, t3" in rendered
+    decoded = json.loads(render_json(report))["suggestions"][0]
+    assert (decoded["saving_usd_30d"], decoded["saving_ms_30d"]) == (0.0, 72_000.0)
+    assert decoded["evidence"]["example_trace_ids"] == ["t1", "t2", "t1", "t3", "t4"]
+
+
+def test_a_saving_in_dollars_only_names_no_waiting(analytics: Analytics) -> None:
+    report = build_report(analytics, WINDOW, rules=[small_rule, streaming_rule], now=NOW)
+    text = render_text(report, max_suggestions=1)
+    assert "1. Small — saves $1.00 per 30 days [small]" in text
+    assert "together about $1.00 and 1.2 min of waiting per 30 days." in text
+    assert "1 more suggestions, worth 1.2 min of waiting per 30 days: raise --top" in text

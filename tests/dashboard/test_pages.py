@@ -54,10 +54,11 @@ def test_overview_headline_matches_the_planted_log(
 
 def test_overview_charts_add_up(open_app: OpenApp, data_root: Path) -> None:
     app = open_app(data_root)
-    spend = chart(app, "Spend per day by model")
-    calls = chart(app, "Calls per day by model")
+    # The week's calls span under 3 days: bucketed by the hour (the span of the data, not the window).
+    spend = chart(app, "Spend per hour by model")
+    calls = chart(app, "Calls per hour by model")
     assert spend["encoding"]["y"]["title"] == "Spend (USD)"
-    assert spend["encoding"]["x"]["title"] == "Time (UTC, per day)"
+    assert spend["encoding"]["x"]["title"] == "Time (UTC, per hour)"
     assert sum(row["calls"] for row in calls["_data"]) == 194
     by_model: dict[str, float] = {}
     for row in spend["_data"]:
@@ -116,7 +117,7 @@ def test_latency_page(open_app: OpenApp, data_root: Path, analytics: Analytics) 
         assert shown[label] == formatting.duration(overview[key])
     assert shown["Time to first chunk, p50"] == formatting.duration(overview["ttft_p50_ms"])
     titles = [spec["title"] for spec in charts(app)]
-    assert titles[0] == "p95 latency per day by model"
+    assert titles[0] == "p95 latency per hour by model"
     assert "Time to first chunk of streamed calls, by model" in titles
     assert "Where a call's time goes, on average, by model" in titles
     scatter = chart(app, "Latency against output tokens")
@@ -135,7 +136,7 @@ def test_errors_page(open_app: OpenApp, data_root: Path) -> None:
     assert_healthy(app)
     shown = metrics(app)
     assert (shown["Failed calls"], shown["Calls retried"], shown["Calls rate limited"]) == ("11", "21", "16")
-    failed = chart(app, "Failed calls per day by error type")
+    failed = chart(app, "Failed calls per hour by error type")
     totals: dict[str, int] = {}
     for row in failed["_data"]:
         totals[row["key"]] = totals.get(row["key"], 0) + row["error_calls"]
@@ -145,7 +146,7 @@ def test_errors_page(open_app: OpenApp, data_root: Path) -> None:
     outcomes = {row["attempt_status"]: row["attempts"] for row in chart(app, "Every HTTP attempt")["_data"]}
     assert (outcomes["429"], outcomes["timeout"], outcomes["500"]) == (10 + 18, 9, 6)
     app.segmented_control(key="errors_by").set_value("HTTP status").run()
-    by_status = chart(app, "Failed calls per day by http status")
+    by_status = chart(app, "Failed calls per hour by http status")
     assert {row["key"] for row in by_status["_data"]} == {"429", "500", "(none)"}
     assert "Headroom reported just before each 429" in texts(app)
 
