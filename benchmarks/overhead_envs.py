@@ -1,8 +1,9 @@
 """The environments the overhead benchmark compares, and how to build the peers' virtualenvs.
 
-callscope is measured in the project's own ``.venv``. Each peer gets its own
-virtualenv under ``benchmarks/.envs/<name>`` (git-ignored), built with ``uv``
-from the pins below: the peer's newest release and the newest ``openai`` it
+callscope is measured in the project's own ``.venv``, twice: with its default
+background finishing and inline (``CALLSCOPE_FINISH_IN_BACKGROUND=0``). Each
+peer gets its own virtualenv under ``benchmarks/.envs/<name>`` (git-ignored),
+built with ``uv`` from the pins below: the peer's newest release and the newest ``openai`` it
 works with, checked on 2026-11-29:
 
 - OTel's ``opentelemetry-instrumentation-openai-v2`` 2.4b0 imports ``httpx``,
@@ -35,6 +36,8 @@ class Environment:
     name: str
     instrumentation: str
     requirements: tuple[str, ...] = ()  # empty: an existing environment, not built here
+    #: Environment variables set for this environment's workers (bare and instrumented alike).
+    variables: tuple[tuple[str, str], ...] = ()
 
     @property
     def python(self) -> Path:
@@ -43,7 +46,10 @@ class Environment:
         return ENVS / self.name / "bin" / "python"
 
 
-CALLSCOPE = Environment("callscope", "callscope")
+CALLSCOPE = Environment("callscope", "callscope", variables=(("CALLSCOPE_FINISH_IN_BACKGROUND", "1"),))
+CALLSCOPE_INLINE = Environment(
+    "callscope inline", "callscope", variables=(("CALLSCOPE_FINISH_IN_BACKGROUND", "0"),)
+)
 PEERS = (
     Environment(
         "otel-openai-v2",

@@ -12,6 +12,7 @@ for it with ``stream_options.include_usage``, as the real API does.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -100,8 +101,13 @@ USAGE_FRAME = _chunk([], _USAGE)
 DONE_FRAME = b"data: [DONE]\n\n"
 
 
-def make_transport(http: ModuleType) -> Any:
-    """A ``MockTransport`` of the given HTTP library (``httpx2`` or ``httpx``) answering chat completions."""
+def make_transport(http: ModuleType, delay_s: float = 0.0) -> Any:
+    """A ``MockTransport`` of the given HTTP library (``httpx2`` or ``httpx``) answering chat completions.
+
+    ``delay_s``: sleep that long before answering, as the network and the API would (the
+    calling thread releases the GIL meanwhile, so other threads run). 0 by default: the
+    overhead table measures the instrumentation alone.
+    """
 
     class FrameStream(http.SyncByteStream, http.AsyncByteStream):  # type: ignore[name-defined,misc]
         def __init__(self, frames: tuple[bytes, ...]) -> None:
@@ -115,6 +121,8 @@ def make_transport(http: ModuleType) -> Any:
                 yield frame
 
     def answer(request: Any) -> Any:
+        if delay_s:
+            time.sleep(delay_s)
         body = json.loads(request.content)
         if not body.get("stream"):
             return http.Response(200, headers=_HEADERS, content=COMPLETION_BODY)

@@ -3,14 +3,28 @@
     <venv>/bin/python benchmarks/overhead_worker.py --instrumentation NAME --scenario chat|stream --calls N
 
 Makes N calls through the real ``openai`` SDK against the in-process endpoint
-of ``overhead_mock.py`` and prints one JSON object: per-call time (median and
-mean in microseconds, CPU time of the calling thread, with wall-clock time
-beside it), spans exported per call, and what the instrumentation put on its
-span. Every instrumentation gets the same OpenTelemetry set-up: an SDK
-``TracerProvider`` with a ``SimpleSpanProcessor`` feeding an exporter that
-drops spans (it keeps only the last one, to report its attributes), and an SDK
-``MeterProvider`` with an ``InMemoryMetricReader``. Only the standard library,
-``openai`` and the OpenTelemetry SDK are imported, so it runs in any
+of ``overhead_mock.py`` and prints one JSON object: per-call cost in
+microseconds from three clocks, spans exported per call, how long after each
+call its span ended, and what the instrumentation put on its span.
+
+- **Calling-thread CPU** (``time.thread_time_ns`` around each call): what the
+  app's request path pays. callscope's finisher thread is not in it.
+- **Whole-process CPU** (``time.process_time_ns`` over the timed loop and the
+  final ``force_flush()``, divided by the calls): every thread, so the work
+  callscope moves to its finisher thread is counted.
+- **Wall clock**, per call and over the loop plus the final flush.
+- **Span end lag**: a span processor's ``on_end`` time minus the span's
+  ``end_time``, i.e. how long after the call ended its span was ended and
+  handed to the processors (inline instrumentations: a few µs).
+
+Every instrumentation gets the same OpenTelemetry set-up: an SDK
+``TracerProvider`` with the lag-measuring processor and a ``SimpleSpanProcessor``
+feeding an exporter that drops spans (it keeps only the last one, to report its
+attributes), and an SDK ``MeterProvider`` with an ``InMemoryMetricReader``. No
+processor or reader has a thread of its own, so the only thread besides the
+caller's is callscope's finisher (when on): export runs in whichever thread
+ends the span, and is the same trivial work for everyone. Only the standard
+library, ``openai`` and the OpenTelemetry SDK are imported, so it runs in any
 environment; ``--memory`` and ``--profile`` add tracemalloc and pyinstrument.
 """
 
@@ -27,14 +41,15 @@ import tracemalloc
 from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
-from statistics import mean, median
+from statistics import mean, median, quantiles
 from typing import Any
 
 import openai
 from opentelemetry import metrics, trace
+from opentelemetry.context import Context
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 
 # Run as a script from any environment: make the repository importable for the sibling module.
@@ -77,6 +92,26 @@ class LastSpanExporter(SpanExporter):
         """Nothing to release."""
 
 
+class EndLag(SpanProcessor):
+    """How long after its call each span ended: ``on_end`` time minus the span's own ``end_time``.
+
+    Inline instrumentations end the span as the call returns (a few µs); callscope's
+    finisher ends it with the call's end time once it gets to it. Records only while
+    ``recording`` is set, so nothing grows outside the timed loop.
+    """
+
+    def __init__(self) -> None:
+        self.recording = False
+        self.lags_us: list[float] = []
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        """Nothing at the start."""
+
+    def on_end(self, span: ReadableSpan) -> None:
+        if self.recording and span.end_time is not None:
+            self.lags_us.append((time.time_ns() - span.end_time) / 1000)
+
+
 def _version(distribution: str) -> str | None:
     try:
         return metadata.version(distribution)
@@ -84,32 +119,33 @@ def _version(distribution: str) -> str | None:
         return None
 
 
-def instrument(name: str, exporter: SpanExporter) -> str | None:
-    """Install the shared providers and the named instrumentation; return its version."""
+def instrument(name: str, exporter: SpanExporter, lag: EndLag) -> tuple[TracerProvider, str | None]:
+    """Install the shared providers and the named instrumentation; return the provider and its version."""
     tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(lag)
     tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
     meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
     trace.set_tracer_provider(tracer_provider)
     metrics.set_meter_provider(meter_provider)
     spec = INSTRUMENTATIONS[name]
     if spec is None:
-        return None
+        return tracer_provider, None
     target, distribution = spec
     if name == "callscope":  # a configured deployment: a shared key for the request hashes
         os.environ.setdefault("CALLSCOPE_HASH_KEY", "overhead-benchmark")
     module_name, class_name = target.split(":")
     instrumentor = getattr(importlib.import_module(module_name), class_name)()
     instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
-    return _version(distribution)
+    return tracer_provider, _version(distribution)
 
 
-def make_call(scenario: str) -> Callable[[], object]:
+def make_call(scenario: str, server_ms: float = 0.0) -> Callable[[], object]:
     """One caller-side operation: a chat completion, or a 50-chunk stream read to the end."""
     http = importlib.import_module("httpx2" if int(openai.__version__.split(".")[0]) >= 3 else "httpx")
     client = openai.OpenAI(
         api_key="sk-bench",
         base_url="https://api.openai.com/v1",
-        http_client=openai.DefaultHttpxClient(transport=mock.make_transport(http)),
+        http_client=openai.DefaultHttpxClient(transport=mock.make_transport(http, server_ms / 1000)),
         max_retries=0,
     )
     create = client.chat.completions.create
@@ -128,21 +164,45 @@ def make_call(scenario: str) -> Callable[[], object]:
     return {"chat": chat, "stream": stream}[scenario]
 
 
-def time_calls(call: Callable[[], object], calls: int) -> tuple[list[float], list[float]]:
-    """Per-call wall time and CPU time of this thread, in microseconds.
+def time_calls(call: Callable[[], object], calls: int, flush: Callable[[], object]) -> dict[str, Any]:
+    """Time ``calls`` calls, then ``flush`` (every span ended and exported), in microseconds.
 
-    Everything measured runs in the calling thread (the span processor is the
-    synchronous one), so thread CPU time is the work an instrumentation adds,
-    without the waits for a core that a busy machine puts into wall time.
+    Per call: the calling thread's CPU time (what the request path pays, without the
+    waits for a core that a busy machine puts into wall time) and wall time. Over the
+    loop and the flush together: the whole process's CPU time (every thread: callscope's
+    finisher included) and wall time, divided by ``calls``.
     """
     wall, cpu = [], []
     wall_clock, cpu_clock = time.perf_counter_ns, time.thread_time_ns
+    process_start, loop_start = time.process_time_ns(), wall_clock()
     for _ in range(calls):
         start_wall, start_cpu = wall_clock(), cpu_clock()
         call()
         cpu.append((cpu_clock() - start_cpu) / 1000)
         wall.append((wall_clock() - start_wall) / 1000)
-    return wall, cpu
+    flush_start = wall_clock()
+    flush()
+    loop_end = wall_clock()
+    process_us = (time.process_time_ns() - process_start) / 1000
+    return {
+        "median_us": median(cpu),
+        "mean_us": mean(cpu),
+        "process_mean_us": process_us / calls,
+        "wall_median_us": median(wall),
+        "wall_mean_us": (loop_end - loop_start) / 1000 / calls,
+        "flush_ms": (loop_end - flush_start) / 1e6,
+    }
+
+
+def lag_summary(lags_us: Sequence[float]) -> dict[str, float | None]:
+    """Median, 99th percentile and worst of the span end lags, in microseconds."""
+    if len(lags_us) < 2:
+        return {"lag_median_us": None, "lag_p99_us": None, "lag_max_us": None}
+    return {
+        "lag_median_us": median(lags_us),
+        "lag_p99_us": quantiles(lags_us, n=100)[98],
+        "lag_max_us": max(lags_us),
+    }
 
 
 def _rss_kib() -> int:
@@ -152,23 +212,26 @@ def _rss_kib() -> int:
     return 0
 
 
-def measure_memory(calls: int, trace: bool) -> dict[str, Any]:
+def measure_memory(calls: int, trace: bool, flush: Callable[[], object]) -> dict[str, Any]:
     """Growth over ``calls`` calls (half chat, half streams) after a warm-up of 1,000 calls.
 
     Anything a call leaves behind (spans, per-call state, unbounded caches) grows in
     proportion to ``calls``: live objects tracked by the garbage collector, resident
     memory, and with ``trace`` the bytes tracemalloc sees (slow; names the top sites).
+    ``flush`` runs before each count, so calls waiting for callscope's finisher are not counted.
     """
     chat, stream = make_call("chat"), make_call("stream")
     for _ in range(500):
         chat(), stream()
     if trace:
         tracemalloc.start(1)
+    flush()
     gc.collect()
     objects_before, rss_before = len(gc.get_objects()), _rss_kib()
     before = tracemalloc.take_snapshot() if trace else None
     for _ in range(calls // 2):
         chat(), stream()
+    flush()
     gc.collect()
     report: dict[str, Any] = {
         "calls": calls,
@@ -192,6 +255,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--scenario", choices=("chat", "stream"), default="chat")
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument(
+        "--server-ms",
+        type=float,
+        default=0.0,
+        help="the endpoint waits this long before answering, as a real API would (default 0)",
+    )
     parser.add_argument("--memory", action="store_true", help="measure memory growth over --calls calls")
     parser.add_argument("--trace", action="store_true", help="with --memory: also trace allocations (slow)")
     parser.add_argument(
@@ -199,29 +268,32 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
 
-    exporter = LastSpanExporter()
-    version = instrument(args.instrumentation, exporter)
+    exporter, lag = LastSpanExporter(), EndLag()
+    tracer_provider, version = instrument(args.instrumentation, exporter, lag)
     report: dict[str, Any] = {
         "instrumentation": args.instrumentation,
         "instrumentation_version": version,
+        "finish_in_background": os.environ.get("CALLSCOPE_FINISH_IN_BACKGROUND", "1"),
         "scenario": args.scenario,
         "python": sys.version.split()[0],
         "openai": openai.__version__,
         "opentelemetry_sdk": _version("opentelemetry-sdk"),
     }
     if args.memory:
-        report["memory"] = measure_memory(args.calls, args.trace)
+        report["memory"] = measure_memory(args.calls, args.trace, tracer_provider.force_flush)
         print(json.dumps(report))
         return
-    call = make_call(args.scenario)
-    time_calls(call, args.warmup)
+    call = make_call(args.scenario, args.server_ms)
+    time_calls(call, args.warmup, tracer_provider.force_flush)  # the timed loop starts with nothing queued
     profiler = None
     if args.profile:
         from pyinstrument import Profiler
 
         profiler = Profiler(interval=0.001)
         profiler.start()
-    wall, cpu = time_calls(call, args.calls)
+    lag.recording = True
+    timing = time_calls(call, args.calls, tracer_provider.force_flush)
+    lag.recording = False
     if profiler is not None:
         profiler.stop()
         args.profile.write_text(profiler.output_text(unicode=True, show_all=False))
@@ -229,10 +301,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     attributes = dict(last.attributes or {}) if last is not None else {}
     report |= {
         "calls": args.calls,
-        "median_us": median(cpu),
-        "mean_us": mean(cpu),
-        "wall_median_us": median(wall),
-        "wall_mean_us": mean(wall),
+        "server_ms": args.server_ms,
+        **timing,
+        **lag_summary(lag.lags_us),
         "spans_per_call": exporter.count / (args.calls + args.warmup),
         "span_attributes": len(attributes),
         "span_has_tokens": any(name in attributes for name in TOKEN_ATTRIBUTES),

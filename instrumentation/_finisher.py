@@ -20,10 +20,12 @@ Nothing is lost on the usual ways out:
 * a forked child starts with an empty queue (the parent finishes what it had) and
   starts its own thread on its first call.
 
-The queue is bounded: past :data:`MAX_PENDING` calls waiting, the oldest is
-dropped, counted and logged, rather than memory growing or the app blocking.
-It is a ``queue.SimpleQueue``, whose ``put`` is safe from a garbage-collection
-finalizer (an abandoned stream ends there).
+The queue is bounded without losing anything: past :data:`MAX_PENDING` calls
+waiting (a finisher starved of the GIL by busy threads, say), the thread that
+ends a call also finishes the oldest waiting one itself, so the queue stops
+growing and every call still becomes a span; the app pays the inline price
+only while the finisher is behind. It is a ``queue.SimpleQueue``, whose ``put``
+is safe from a garbage-collection finalizer (an abandoned stream ends there).
 """
 
 from __future__ import annotations
@@ -45,11 +47,11 @@ if TYPE_CHECKING:
 
 __all__ = ["FINISHER", "MAX_PENDING", "Finisher", "flush", "hook_provider"]
 
-#: Ended calls waiting for the finisher before the oldest is dropped (a few KiB each).
+#: Ended calls waiting for the finisher before callers help finish them (a few KiB each).
 MAX_PENDING = 10_000
 #: How long interpreter exit waits for the finisher.
 EXIT_TIMEOUT_S = 10.0
-_DROP_LOG_EVERY_S = 60.0
+_BEHIND_LOG_EVERY_S = 60.0
 
 
 class Finishable(Protocol):
@@ -71,8 +73,9 @@ class Finisher:
 
     def __init__(self, max_pending: int = MAX_PENDING) -> None:
         self.max_pending = max_pending
-        self.dropped = 0
-        self._last_drop_log = 0.0
+        #: Calls a calling thread finished itself because the finisher was behind.
+        self.finished_by_callers = 0
+        self._last_behind_log = -_BEHIND_LOG_EVERY_S
         self._reset()
 
     def _reset(self) -> None:
@@ -90,7 +93,7 @@ class Finisher:
         if self._thread is None:
             self._start()
         if pending.qsize() > self.max_pending:
-            self._drop_oldest()
+            self._help()
 
     def _start(self) -> None:
         with self._start_lock:
@@ -109,23 +112,26 @@ class Finisher:
             atexit.unregister(_flush_at_exit)
             atexit.register(_flush_at_exit)
 
-    def _drop_oldest(self) -> None:
+    def _help(self) -> None:
+        """The finisher is behind: finish the oldest waiting call on this thread, so none is lost."""
         try:
             item = self._queue.get_nowait()
         except queue.Empty:
             return
         if isinstance(item, _Marker):
-            item.event.set()  # a flush waiting on it: what came before is gone or finished
+            # A flush waits on it: back of the queue, so it is set after more, never before its calls.
+            self._queue.put(item)
             return
-        self.dropped += 1
+        self.finished_by_callers += 1
         now = time.monotonic()
-        if now - self._last_drop_log >= _DROP_LOG_EVERY_S:
-            self._last_drop_log = now
+        if now - self._last_behind_log >= _BEHIND_LOG_EVERY_S:
+            self._last_behind_log = now
             log.warning(
-                "callscope: too many ended calls waiting to become spans; dropping the oldest",
+                "callscope: spans are being built slower than calls end; the app's threads help",
                 max_pending=self.max_pending,
-                dropped_so_far=self.dropped,
+                finished_by_callers=self.finished_by_callers,
             )
+        self._process(item)
 
     # --- the finisher thread ---------------------------------------------------------------
 
@@ -153,6 +159,10 @@ class Finisher:
             except queue.Empty:
                 return
             self._process(item)
+
+    def pending(self) -> int:
+        """How many ended calls (and flush markers) are waiting."""
+        return self._queue.qsize()
 
     # --- flushing -------------------------------------------------------------------------
 
