@@ -19,6 +19,10 @@ Modes:
   clients (keep-alive ``http.client`` / a gRPC channel): the receiver's own
   capacity, with the sender nearly idle.
 
+``--conversion`` instead times only the converter's work (decode, convert,
+write Parquet) in this process, the reference path against ``span_rows``, side
+by side on the same bodies.
+
 Time runs from the first request to the collector's exit after SIGTERM, which
 writes everything queued, so spans/s counts spans durable in Parquet. The
 collector's CPU time (its converter processes included, start-up excluded)
@@ -46,6 +50,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import grpc
@@ -298,6 +303,50 @@ def run(mode: str, converters: int, total: int, pool: list[list[ReadableSpan]]) 
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def compare_conversion(total: int, repeat: int) -> None:
+    """The converter's work alone, side by side in this process: the reference path (protobuf
+    objects -> ``to_records`` -> ``span_values``) against ``span_rows``, each writing real Parquet."""
+    from callscope.collector.normalize import span_values
+    from callscope.collector.service.decode import to_records
+    from callscope.collector.service.span_rows import SpanRowDecoder
+    from callscope.collector.writer import DatasetWriter
+
+    bodies = [encode_spans(batch).SerializeToString() for batch in batches(total)]
+    spans = 512 * len(bodies)
+    # Each run starts with a new decoder (an empty attribute cache): every body is new to it, as
+    # in real traffic, where ids, hashes and token counts differ from span to span.
+    paths: dict[str, Callable[[], Callable[[bytes], list[tuple[str, list[Any]]]]]] = {
+        "to_records + span_values": lambda: (
+            lambda body: [
+                span_values(record) for record in to_records(ExportTraceServiceRequest.FromString(body))
+            ]
+        ),
+        "span_rows": lambda: SpanRowDecoder().rows,
+    }
+    timings: dict[str, list[float]] = {name: [] for name in paths}
+    with tempfile.TemporaryDirectory() as data:  # one-time imports (pyarrow), untimed
+        writer = DatasetWriter(data, max_age_s=None)
+        for make in paths.values():
+            writer.add_values(make()(bodies[0]))
+        writer.close()
+    for _ in range(repeat):  # interleaved, so drift on a noisy machine hits both
+        for name, make in paths.items():
+            convert = make()
+            with tempfile.TemporaryDirectory() as data:
+                writer = DatasetWriter(data, max_age_s=None)
+                started = time.thread_time()
+                for body in bodies:
+                    writer.add_values(convert(body))
+                writer.close()
+                timings[name].append((time.thread_time() - started) / spans * 1e6)
+    print(f"\n{spans:,} spans, median of {repeat} runs, thread CPU time, os.getloadavg() {os.getloadavg()}\n")
+    print("| conversion path | CPU µs per span (decode, convert, write Parquet) | spans/s per core |")
+    print("|---|---|---|")
+    for name, runs in timings.items():
+        median = statistics.median(runs)
+        print(f"| {name} | {median:.1f} | {1e6 / median:,.0f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -310,7 +359,15 @@ def main() -> None:
     parser.add_argument(
         "--converters", nargs="+", type=int, default=[1, 2], help="collector --converters values"
     )
+    parser.add_argument(
+        "--conversion",
+        action="store_true",
+        help="only compare the converter's two paths in this process (no collector, no network)",
+    )
     args = parser.parse_args()
+    if args.conversion:
+        compare_conversion(args.spans, args.repeat)
+        return
     pool = span_pool()
     setups = [(mode, converters) for mode in args.modes for converters in args.converters]
     results: dict[tuple[str, int], list[Result]] = {setup: [] for setup in setups}

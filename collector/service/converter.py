@@ -1,11 +1,12 @@
 """Request bodies into Parquet rows: in the pipeline's thread, or in worker processes.
 
-Decoding OTLP and ``span_values`` are pure Python, so one process converts on
-one core. :class:`InlineConverter` does it in the pipeline's writer thread
-(the default). :class:`ProcessConverters` (``--converters N``) runs N spawned
-processes, each with its own :class:`~callscope.collector.writer.DatasetWriter`
-and writer id, fed round-robin over pipes; the service process keeps only the
-HTTP/gRPC front ends, the spool and the bookkeeping.
+Decoding OTLP and converting spans to rows (:mod:`.span_rows`) are pure
+Python, so one process converts on one core. :class:`InlineConverter` does it
+in the pipeline's writer thread (the default). :class:`ProcessConverters`
+(``--converters N``) runs N spawned processes, each with its own
+:class:`~callscope.collector.writer.DatasetWriter` and writer id, fed
+round-robin over pipes; the service process keeps only the HTTP/gRPC front
+ends, the spool and the bookkeeping.
 
 Both give the same guarantee the pipeline relies on: when :meth:`flush`
 returns, every body passed to :meth:`convert` before it is durable in Parquet
@@ -26,15 +27,13 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Final, Protocol
 
-from callscope.collector.normalize import span_values
-from callscope.collector.service.decode import to_records
+from callscope.collector.records import SpanRecord
 from callscope.collector.service.errors import ServiceError
 from callscope.collector.service.metrics import CallStats
+from callscope.collector.service.span_rows import Row, SpanRowDecoder
 
 logger = logging.getLogger(__name__)
 
-#: ``(table, values in column order)``, as :func:`span_values` makes them.
-Row = tuple[str, list[Any]]
 #: The converter never lets the writer flush by itself (the pipeline decides when).
 NEVER: Final = 1 << 50
 _ITEM, _FLUSH, _CLOSE = b"I", b"F", b"C"
@@ -82,30 +81,25 @@ class Conversion:
         self.writer = writer
         self.failed_dir = failed_dir
         self.pending = Flushed()
+        self.decoder = SpanRowDecoder()
 
     def convert(self, payload: bytes) -> int:
         """Convert one body into the writer's buffer; returns the number of rows."""
-        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-
+        failed: list[tuple[SpanRecord, Exception]] = []
         try:
-            records = to_records(ExportTraceServiceRequest.FromString(payload))
+            rows = self.decoder.rows(payload, failed)
         except Exception:  # validated before it was spooled; only a bug or a corrupt disk gets here
             logger.exception("a spooled request cannot be decoded")
             self.pending.conversion_errors += 1
             self._keep_failed(payload)
             return 0
-        rows: list[Row] = []
-        failed = 0
-        for record in records:
-            try:
-                rows.append(span_values(record))
-            except Exception:
-                if not failed:
-                    logger.exception("cannot convert span %s/%s", record.trace_id, record.span_id)
-                failed += 1
         if failed:
-            logger.error("%d of %d spans of a request could not be converted", failed, len(records))
-            self.pending.conversion_errors += failed
+            record, error = failed[0]
+            logger.error("cannot convert span %s/%s", record.trace_id, record.span_id, exc_info=error)
+            logger.error(
+                "%d of %d spans of a request could not be converted", len(failed), len(rows) + len(failed)
+            )
+            self.pending.conversion_errors += len(failed)
             self._keep_failed(payload)
         self.writer.add_values(rows)
         self.pending.stats.add(rows)

@@ -2,9 +2,10 @@
 
 The receiver looks at every request twice. On the request path,
 :func:`count_spans` only checks ids (cheap), so the answer can carry an exact
-``partial_success``; later the background writer calls :func:`to_records`,
-which converts what :func:`count_spans` accepted. Both use
-:func:`_span_is_valid`, so the two can never disagree.
+``partial_success``; later the background writer converts what
+:func:`count_spans` accepted (:mod:`.span_rows`, whose results match
+:func:`to_records` followed by ``span_values``). All use :func:`span_is_valid`,
+so they can never disagree.
 
 Attribute values follow OTel's attribute model: scalars and homogeneous arrays
 pass through; bytes become base64 text (as OTLP/JSON writes them) and the rest
@@ -67,7 +68,8 @@ def _span_problem(span: Span) -> str | None:
     return None
 
 
-def _span_is_valid(span: Span) -> bool:
+def span_is_valid(span: Span) -> bool:
+    """Whether :func:`to_records` keeps ``span`` (what :func:`count_spans` counts as accepted)."""
     return _span_problem(span) is None
 
 
@@ -97,43 +99,65 @@ def to_records(request: ExportTraceServiceRequest) -> list[SpanRecord]:
         for scope_spans in resource_spans.scope_spans:
             scope_name = scope_spans.scope.name or None
             for span in scope_spans.spans:
-                if not _span_is_valid(span):
-                    continue
-                status = span.status
-                append(
-                    SpanRecord(
-                        trace_id=span.trace_id.hex(),
-                        span_id=span.span_id.hex(),
-                        parent_span_id=span.parent_span_id.hex() or None,
-                        name=span.name,
-                        kind=_KINDS.get(span.kind, "internal"),
-                        start_time_ns=span.start_time_unix_nano,
-                        end_time_ns=span.end_time_unix_nano,
-                        attributes=attributes(span.attributes),
-                        resource=resource,
-                        status_code=_STATUS.get(status.code, "unset"),
-                        status_message=status.message or None,
-                        scope_name=scope_name,
-                        events=tuple(
-                            SpanEvent(event.name, event.time_unix_nano, attributes(event.attributes))
-                            for event in span.events
-                        ),
+                if span_is_valid(span):
+                    append(
+                        record_of(
+                            span,
+                            attributes(span.attributes),
+                            resource,
+                            scope_name,
+                            tuple(map(event_of, span.events)),
+                        )
                     )
-                )
     return records
+
+
+def record_of(
+    span: Any,
+    values: dict[str, AttributeValue],
+    resource: dict[str, AttributeValue],
+    scope_name: str | None,
+    events: tuple[SpanEvent, ...],
+) -> SpanRecord:
+    """The record of a valid ``Span`` message whose attributes (``values``) and events are decoded.
+
+    ``span`` is an OTLP ``Span`` or any message with its field names (:mod:`.span_rows`' view).
+    """
+    status = span.status
+    return SpanRecord(
+        trace_id=span.trace_id.hex(),
+        span_id=span.span_id.hex(),
+        parent_span_id=span.parent_span_id.hex() or None,
+        name=span.name,
+        kind=_KINDS.get(span.kind, "internal"),
+        start_time_ns=span.start_time_unix_nano,
+        end_time_ns=span.end_time_unix_nano,
+        attributes=values,
+        resource=resource,
+        status_code=_STATUS.get(status.code, "unset"),
+        status_message=status.message or None,
+        scope_name=scope_name,
+        events=events,
+    )
+
+
+def event_of(event: Span.Event) -> SpanEvent:
+    """A span event with its attributes decoded."""
+    return SpanEvent(event.name, event.time_unix_nano, attributes(event.attributes))
 
 
 def attributes(key_values: Iterable[KeyValue]) -> dict[str, AttributeValue]:
     """OTLP ``KeyValue`` list as a dict; keys whose value is empty are left out, like the SDK does."""
     result: dict[str, AttributeValue] = {}
     for key_value in key_values:
-        value = _value(key_value.value)
+        value = attribute_value(key_value.value)
         if value is not None:
             result[key_value.key] = value
     return result
 
 
-def _value(value: AnyValue) -> AttributeValue | None:  # noqa: PLR0911 (a flat chain is the fastest dispatch)
+def attribute_value(value: AnyValue) -> AttributeValue | None:  # noqa: PLR0911 (a flat chain: fastest)
+    """One ``AnyValue`` as an attribute value; None when it holds nothing (the key is then left out)."""
     # Ordered by how often each kind occurs in GenAI spans; this loop is the receiver's hot path.
     kind = value.WhichOneof("value")
     if kind == "string_value":
