@@ -21,7 +21,7 @@ from callscope.analytics.suggestions import (
     stream_interactive,
     trim_prompts,
 )
-from callscope.analytics.suggestions._common import ranked
+from callscope.analytics.suggestions._common import one_example_lookup, ranked
 from callscope.analytics.suggestions.context import RuleContext
 from callscope.analytics.suggestions.findings import Arithmetic, Evidence, Finding
 from callscope.analytics.suggestions.rule_calls import drop_rule_tables
@@ -58,9 +58,12 @@ DEFAULT_RULES: tuple[Rule, ...] = (
 def run_rules(ctx: RuleContext, rules: Sequence[Rule] = DEFAULT_RULES) -> list[Finding]:
     """Every rule's findings, ranked by dollars saved per 30 days, then milliseconds.
 
-    The rules share one pass over the calls (see :mod:`.rule_calls`), dropped when they are done.
+    The rules share one pass over the calls (see :mod:`.rule_calls`), dropped when they are done,
+    and one look-up of the example calls their findings name.
     """
     try:
-        return ranked(finding for rule in rules for finding in rule(ctx))
+        with one_example_lookup(ctx) as complete:
+            found = [finding for rule in rules for finding in rule(ctx)]
+            return ranked(complete(found))
     finally:
         drop_rule_tables(ctx)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
@@ -33,6 +35,7 @@ __all__ = [
     "finish",
     "group_rows",
     "merge_examples",
+    "one_example_lookup",
     "plural",
     "ranked",
     "rule_rows",
@@ -281,6 +284,40 @@ def finish(ctx: RuleContext, candidates: Iterable[Candidate | None]) -> list[Fin
         )
     }
     kept = [worth[id(f)] for f in ranked(c.finding for c in worth.values())][: limits.max_findings_per_rule]
+    pending = _PENDING.get()
+    if pending is not None:  # run_rules looks the examples of every rule up at once
+        pending.extend(kept)
+        return [c.finding for c in kept]
+    return _with_looked_up_examples(ctx, kept)
+
+
+#: While :func:`one_example_lookup` runs: the kept candidates whose examples are still to look up.
+_PENDING: ContextVar[list[Candidate] | None] = ContextVar("callscope_pending_examples", default=None)
+
+
+@contextmanager
+def one_example_lookup(ctx: RuleContext) -> Iterator[Callable[[Iterable[Finding]], list[Finding]]]:
+    """Within the block, :func:`finish` leaves the example calls out of the findings it returns;
+    the function given completes such findings with one look-up for all rules (each look-up
+    reads the files the examples are in: rules' examples share them).
+
+    A finding it did not see (a rule that does not use :func:`finish`) is returned unchanged.
+    """
+    pending: list[Candidate] = []
+    token = _PENDING.set(pending)
+
+    def complete(findings: Iterable[Finding]) -> list[Finding]:
+        completed = _with_looked_up_examples(ctx, pending)
+        done = {id(c.finding): f for c, f in zip(pending, completed, strict=True)}
+        return [done.get(id(finding), finding) for finding in findings]
+
+    try:
+        yield complete
+    finally:
+        _PENDING.reset(token)
+
+
+def _with_looked_up_examples(ctx: RuleContext, kept: Sequence[Candidate]) -> list[Finding]:
     wanted = [example for c in kept for example in c.examples]
     wanted += [c.request_call for c in kept if c.request_call is not None]
     calls = _lookup_calls(ctx, wanted)

@@ -32,7 +32,11 @@ def _finding(ctx: RuleContext, service: str | None, group: list[c.Row]) -> c.Can
     saving = pricer.total(group, c.TOKENS)
     saving_ms = c.total(group, "duration_ms")
     distinct_requests = int(c.total(group, "distinct_requests"))
-    top = max(group, key=lambda row: row["top_repeats"])
+    # The most repeated request; of tied ones, the one repeated first (a stable choice).
+    top = min(
+        group,
+        key=lambda row: (-row["top_repeats"], row["top_call"]["start_time"], row["top_call"]["span_key"]),
+    )
     sampled = int(c.total(group, "sampled_repeats"))
     caveat = (
         f" {sampled} of the repeats asked for temperature > 0, so their answers may be meant to differ."

@@ -12,8 +12,10 @@ WITH repeated AS (
 ), repeats AS MATERIALIZED (
     SELECT * FROM gaps WHERE gap_s <= $window_s
 ), top AS (
-    -- The most repeated request of each group, named by its first repeat.
-    SELECT dim, count(*) AS distinct_requests, max(n) AS top_repeats, arg_max(first_repeat, n) AS top_call
+    -- The most repeated request of each group, named by its first repeat (of tied requests, the
+    -- one repeated first: the same call on every run).
+    SELECT dim, count(*) AS distinct_requests, max(n) AS top_repeats,
+           arg_min(first_repeat, {{'n': -n, 'first': first_repeat}}) AS top_call
     FROM (SELECT dim, request_key, count(*) AS n,
                  min({{'start_time': start_time, 'span_key': span_key}}) AS first_repeat
           FROM repeats GROUP BY ALL)

@@ -143,3 +143,16 @@ def test_no_repeats_no_finding(open_ctx: Open) -> None:
     for i in range(4):  # the same request once a day: never within 24 h of the previous one
         d.call(t=i * 25 * HOUR, request_hash="daily", request_model="gpt-4o", input_tokens=2000)
     assert list(repeated_requests.rule(open_ctx(d))) == []
+
+
+def test_of_requests_repeated_as_often_the_one_repeated_first_is_named(open_ctx: Open) -> None:
+    d = Dataset()
+    # Written first, repeated later: file order must not decide which request the finding names.
+    for t in (1000.0, 1010.0, 1020.0):
+        d.call(t=t, request_hash="late", request_model="gpt-4o", input_tokens=1000, output_tokens=100)
+    for t in (0.0, 10.0, 20.0):
+        d.call(t=t, request_hash="early", request_model="gpt-4o", input_tokens=1000, output_tokens=100)
+    [finding] = repeated_requests.rule(open_ctx(d))
+    assert finding.evidence.calls == 4
+    assert finding.evidence.details["distinct_requests"] == 2
+    assert finding.evidence.request_hash == "early"

@@ -15,6 +15,7 @@ from callscope.analytics.suggestions import (
     repeated_requests,
     run_rules,
 )
+from callscope.analytics.suggestions._common import ranked
 
 from tests.analytics.suggestions import (
     test_repeated_requests,
@@ -224,3 +225,13 @@ def test_public_api() -> None:
     }
     assert len(DEFAULT_RULES) == 9
     assert len({rule.__module__ for rule in DEFAULT_RULES}) == 9
+
+
+def test_run_rules_names_the_same_example_calls_as_each_rule_alone(open_ctx: Open) -> None:
+    # run_rules looks every rule's example calls up at once; the findings must not change.
+    ctx = open_ctx(mixed())
+    together = run_rules(ctx)
+    alone = ranked(finding for rule in DEFAULT_RULES for finding in rule(ctx))
+    assert together == alone
+    assert all(f.evidence.example_span_ids and f.evidence.example_trace_ids for f in together)
+    assert [f.evidence.request_hash for f in together if f.rule == "cache-repeated-requests"] == ["A"]
