@@ -9,7 +9,7 @@ cent below a dollar), durations in ms or s.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -166,60 +166,27 @@ def _describe_filters(filters: Mapping[str, Any]) -> str:
     return "; ".join(parts)
 
 
+#: The rows of the totals table: label, key in the report's totals, how to show the value.
+_TOTAL_ROWS: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
+    ("Calls", "calls", count),
+    ("Cost", "cost_usd", usd),
+    ("Cost per call", "mean_cost_usd", usd),
+    ("Input tokens", "input_tokens", count),
+    ("  of which cached", "cached_input_tokens", count),
+    ("Output tokens", "output_tokens", count),
+    ("Error rate", "error_rate", pct),
+    ("Retried calls", "retry_rate", pct),
+    ("Rate-limited calls (429)", "rate_limited_calls", count),
+    ("Time waiting between retries", "retry_wait_ms", ms),
+)
+
+
 def _totals_blocks(totals: Mapping[str, Any], window: Mapping[str, Any]) -> list[Block]:
     previous = totals["previous"] or {}
     changes = totals["change"] or {}
     rows = [
-        ("Calls", count(totals["calls"]), count(previous.get("calls")), change(changes.get("calls"))),
-        ("Cost", usd(totals["cost_usd"]), usd(previous.get("cost_usd")), change(changes.get("cost_usd"))),
-        (
-            "Cost per call",
-            usd(totals["mean_cost_usd"]),
-            usd(previous.get("mean_cost_usd")),
-            change(changes.get("mean_cost_usd")),
-        ),
-        (
-            "Input tokens",
-            count(totals["input_tokens"]),
-            count(previous.get("input_tokens")),
-            change(changes.get("input_tokens")),
-        ),
-        (
-            "  of which cached",
-            count(totals["cached_input_tokens"]),
-            count(previous.get("cached_input_tokens")),
-            change(changes.get("cached_input_tokens")),
-        ),
-        (
-            "Output tokens",
-            count(totals["output_tokens"]),
-            count(previous.get("output_tokens")),
-            change(changes.get("output_tokens")),
-        ),
-        (
-            "Error rate",
-            pct(totals["error_rate"]),
-            pct(previous.get("error_rate")),
-            change(changes.get("error_rate")),
-        ),
-        (
-            "Retried calls",
-            pct(totals["retry_rate"]),
-            pct(previous.get("retry_rate")),
-            change(changes.get("retry_rate")),
-        ),
-        (
-            "Rate-limited calls (429)",
-            count(totals["rate_limited_calls"]),
-            count(previous.get("rate_limited_calls")),
-            change(changes.get("rate_limited_calls")),
-        ),
-        (
-            "Time waiting between retries",
-            ms(totals["retry_wait_ms"]),
-            ms(previous.get("retry_wait_ms")),
-            change(changes.get("retry_wait_ms")),
-        ),
+        (label, show(totals[key]), show(previous.get(key)), change(changes.get(key)))
+        for label, key, show in _TOTAL_ROWS
     ]
     blocks: list[Block] = [("h2", "Totals")]
     headers = ("", "this period", "previous period", "change") if previous else ("", "this period")
